@@ -1,0 +1,14 @@
+using System.Runtime.InteropServices;
+
+namespace Wirefisher.Native.Abi;
+
+/// <summary>Mirror of struct wf_owner (bpf/wirefisher.h): who owns a socket.</summary>
+[CField("wf_owner"), StructLayout(LayoutKind.Sequential)]
+public unsafe struct WfOwner
+{
+    [CField("tgid")] public uint Tgid;
+    [CField("pad")] public uint Pad;
+    [CField("start_ns")] public ulong StartNs;
+    [CField("cgroup_id")] public ulong CgroupId;
+    [CField("comm")] public fixed byte Comm[AbiConst.CommLen];
+}

@@ -1,0 +1,26 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Wirefisher.Native.Abi;
+
+/// <summary>Mirror of struct wf_rule (bpf/wirefisher.h): a rule as user space writes it.</summary>
+[CField("wf_rule"), StructLayout(LayoutKind.Sequential)]
+public unsafe struct WfRule
+{
+    [CField("rate")] public ulong Rate;
+    [CField("burst_ns")] public ulong BurstNs;
+    [CField("ns_per_byte")] public ulong NsPerByte;
+    [CField("start_min_ns")] public ulong StartMinNs;
+    [CField("start_max_ns")] public ulong StartMaxNs;
+    [CField("time_scale_ns")] public ulong TimeScaleNs;
+    [CField("created_ns")] public ulong CreatedNs;
+    [CField("flags")] public uint Flags;
+    [CField("pad")] public uint Pad;
+    [CField("comm")] public fixed byte Comm[AbiConst.CommLen];
+    [CField("name")] public fixed byte Name[AbiConst.NameLen];
+
+    public string GetName() { fixed (byte* p = Name) return AbiConst.ReadString(p, AbiConst.NameLen); }
+    public void SetName(string s) { fixed (byte* p = Name) AbiConst.WriteString(p, AbiConst.NameLen, s); }
+    public string GetComm() { fixed (byte* p = Comm) return AbiConst.ReadString(p, AbiConst.CommLen); }
+    public void SetComm(string s) { fixed (byte* p = Comm) AbiConst.WriteString(p, AbiConst.CommLen, s); }
+}

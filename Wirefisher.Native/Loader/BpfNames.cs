@@ -1,0 +1,25 @@
+namespace Wirefisher.Native.Loader;
+
+/// <summary>
+/// Names of the maps and programs in wirefisher.bpf.o (mirrors the #defines of
+/// bpf/wirefisher.h and the function names of bpf/wirefisher.bpf.c; a test
+/// checks them against the built object), and of the pins Wirefisher makes.
+/// </summary>
+public static class BpfNames
+{
+    public const string ObjectFile = "wirefisher.bpf.o";
+
+    public const string MapOwner = "wf_owner";
+    public const string MapRules = "wf_rules";
+    public const string MapState = "wf_state";
+    public static readonly string[] Maps = { MapOwner, MapRules, MapState };
+
+    public const string ProgSockCreate = "wf_sock_create";
+    public const string ProgIngress = "wf_ingress";
+    public const string ProgEgress = "wf_egress";
+    public const string ProgIterSeed = "wf_iter_seed";
+    public const string ProgIterClaim = "wf_iter_claim";
+
+    /// <summary>Programs attached to the cgroup v2 root, each held by a pinned link of the same name.</summary>
+    public static readonly string[] CgroupPrograms = { ProgSockCreate, ProgIngress, ProgEgress };
+}

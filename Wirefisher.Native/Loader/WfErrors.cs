@@ -1,0 +1,24 @@
+using System;
+
+namespace Wirefisher.Native.Loader;
+
+/// <summary>Only root may load programs or change limits on this system.</summary>
+public sealed class WfNotRootException : UnauthorizedAccessException
+{
+    public WfNotRootException(string action)
+        : base($"{action} needs root: run pwsh as root (sudo), since only root may load eBPF programs and change limits.") { }
+}
+
+/// <summary>The kernel or the system lacks something Wirefisher needs.</summary>
+public sealed class WfUnsupportedException : NotSupportedException
+{
+    public string Feature { get; }
+    public WfUnsupportedException(string feature, string message) : base(message) => Feature = feature;
+}
+
+/// <summary>Wirefisher's programs are not loaded (Enable-Wirefisher has not run, or Disable-Wirefisher has).</summary>
+public sealed class WfNotEnabledException : InvalidOperationException
+{
+    public WfNotEnabledException()
+        : base("Wirefisher is not enabled: nothing is loaded in the kernel. Run Enable-Wirefisher (or Set-WfLimit, which enables it) first.") { }
+}

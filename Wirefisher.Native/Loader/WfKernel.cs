@@ -1,0 +1,197 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using Wirefisher.Native.Interop;
+
+namespace Wirefisher.Native.Loader;
+
+/// <summary>
+/// Loads, attaches and pins Wirefisher's kernel side, and takes it away again.
+/// Nothing is kept in this process: everything lives under <see cref="WfPaths.PinDir"/>,
+/// so limits outlive the pwsh that set them and any other pwsh sees them.
+/// </summary>
+public static unsafe class WfKernel
+{
+    /// <summary>True when every pinned link and map is in place.</summary>
+    public static bool IsEnabled =>
+        BpfNames.CgroupPrograms.Concat(BpfNames.Maps).Append(BpfNames.ProgIterClaim)
+            .All(n => File.Exists(WfPaths.Pin(n)));
+
+    public static void RequireRoot(string action)
+    {
+        if (Libc.Geteuid() != 0)
+            throw new WfNotRootException(action);
+    }
+
+    /// <summary>Throws <see cref="WfUnsupportedException"/> naming the first missing kernel feature.</summary>
+    public static void RequireKernel()
+    {
+        if (!File.Exists(WfPaths.KernelBtf))
+            throw new WfUnsupportedException("BTF", $"The kernel has no BTF ({WfPaths.KernelBtf} is missing): Wirefisher needs a kernel built with CONFIG_DEBUG_INFO_BTF=y.");
+        if (!File.Exists("/proc/sys/kernel/unprivileged_bpf_disabled"))
+            throw new WfUnsupportedException("bpf", "The kernel has no bpf() system call (CONFIG_BPF_SYSCALL is off).");
+        if (WfPaths.Cgroup2Mount() is null)
+            throw new WfUnsupportedException("cgroup2", "No cgroup v2 hierarchy is mounted: mount one (mount -t cgroup2 none /sys/fs/cgroup/unified) so Wirefisher can attach to it.");
+        if (!File.Exists(WfPaths.ObjectPath))
+            throw new WfUnsupportedException("object", $"The eBPF object {WfPaths.ObjectPath} is missing: rebuild the module with ./build.ps1.");
+    }
+
+    /// <summary>Loads and attaches everything unless it already is. Returns true if it did the work.</summary>
+    public static bool Enable()
+    {
+        RequireRoot("Enabling Wirefisher");
+        RequireKernel();
+        using var guard = Lock();
+        if (IsEnabled)
+            return false;
+        LibbpfLog.Install();
+        EnsureBpffs();
+        RemovePins(); // leftovers of a half-done attempt
+        Directory.CreateDirectory(WfPaths.PinDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(WfPaths.PinDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        nint obj = 0;
+        try
+        {
+            obj = Open();
+            LibbpfCheck.Int(Libbpf.BpfObjectLoad(obj), $"Loading {BpfNames.ObjectFile} into the kernel");
+            AttachToCgroupRoot(obj);
+            nint claim = Program(obj, BpfNames.ProgIterClaim);
+            LibbpfCheck.Int(Libbpf.BpfProgramPin(claim, WfPaths.Pin(BpfNames.ProgIterClaim)), "Pinning the claim iterator");
+            RunIterator(obj, BpfNames.ProgIterSeed); // own the sockets that existed before
+            return true;
+        }
+        catch
+        {
+            RemovePins(); // nothing half-applied
+            throw;
+        }
+        finally
+        {
+            if (obj != 0) Libbpf.BpfObjectClose(obj);
+        }
+    }
+
+    /// <summary>Removes every rule, link, program and map Wirefisher pinned. Returns false if nothing was there.</summary>
+    public static bool Disable()
+    {
+        RequireRoot("Disabling Wirefisher");
+        using var guard = Lock();
+        return RemovePins();
+    }
+
+    /// <summary>Re-tags every socket of one process as its own (the task_file iterator, filtered by PID).</summary>
+    public static void ClaimSockets(int pid)
+    {
+        using var prog = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgIterClaim));
+        byte* info = stackalloc byte[LibbpfOpts.IterLinkInfoSize];
+        new Span<byte>(info, LibbpfOpts.IterLinkInfoSize).Clear();
+        *(uint*)(info + LibbpfOpts.IterLinkInfoTaskPid) = (uint)pid;
+        byte* opts = stackalloc byte[LibbpfOpts.LinkCreateOptsSize];
+        new Span<byte>(opts, LibbpfOpts.LinkCreateOptsSize).Clear();
+        *(nuint*)opts = LibbpfOpts.LinkCreateOptsSize;
+        *(byte**)(opts + LibbpfOpts.LinkCreateOptsIterInfo) = info;
+        *(uint*)(opts + LibbpfOpts.LinkCreateOptsIterInfoLen) = LibbpfOpts.IterLinkInfoSize;
+        using var link = new BpfFd(LibbpfCheck.Fd(Libbpf.BpfLinkCreate(prog.Fd, 0, Libbpf.BPF_TRACE_ITER, opts), $"Creating the socket iterator for PID {pid}"));
+        Drain(link.Fd);
+    }
+
+    private static nint Open()
+    {
+        byte* opts = stackalloc byte[LibbpfOpts.ObjectOpenOptsSize];
+        new Span<byte>(opts, LibbpfOpts.ObjectOpenOptsSize).Clear();
+        *(nuint*)opts = LibbpfOpts.ObjectOpenOptsSize;
+        byte[] root = System.Text.Encoding.UTF8.GetBytes(WfPaths.PinDir + "\0");
+        fixed (byte* r = root)
+        {
+            // maps declared with LIBBPF_PIN_BY_NAME are pinned under pin_root_path on load
+            *(byte**)(opts + LibbpfOpts.ObjectOpenOptsPinRootPath) = r;
+            return LibbpfCheck.Ptr(Libbpf.BpfObjectOpenFile(WfPaths.ObjectPath, opts), $"Opening {WfPaths.ObjectPath}");
+        }
+    }
+
+    private static nint Program(nint obj, string name) =>
+        LibbpfCheck.Ptr(Libbpf.BpfObjectFindProgramByName(obj, name), $"Finding program {name}");
+
+    private static void AttachToCgroupRoot(nint obj)
+    {
+        string cgroup = WfPaths.Cgroup2Mount()!;
+        int cgfd = Libc.Open(cgroup, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
+        using var cg = new BpfFd(LibbpfCheck.Fd(cgfd, $"Opening the cgroup v2 root {cgroup}"));
+        foreach (string name in BpfNames.CgroupPrograms)
+        {
+            nint link = LibbpfCheck.Ptr(Libbpf.BpfProgramAttachCgroup(Program(obj, name), cg.Fd), $"Attaching {name} to {cgroup}");
+            try
+            {
+                LibbpfCheck.Int(Libbpf.BpfLinkPin(link, WfPaths.Pin(name)), $"Pinning the link of {name}");
+            }
+            finally
+            {
+                Libbpf.BpfLinkDestroy(link); // closes our fd; the pin keeps the link attached
+            }
+        }
+    }
+
+    private static void RunIterator(nint obj, string name)
+    {
+        nint link = LibbpfCheck.Ptr(Libbpf.BpfProgramAttachIter(Program(obj, name), null), $"Attaching iterator {name}");
+        try
+        {
+            Drain(Libbpf.BpfLinkFd(link));
+        }
+        finally
+        {
+            Libbpf.BpfLinkDestroy(link);
+        }
+    }
+
+    /// <summary>Runs an iterator to its end: its work is done while it is read.</summary>
+    private static void Drain(int linkFd)
+    {
+        using var iter = new BpfFd(LibbpfCheck.Fd(Libbpf.BpfIterCreate(linkFd), "Creating an iterator"));
+        byte* buf = stackalloc byte[4096];
+        nint n;
+        while ((n = Libc.Read(iter.Fd, buf, 4096)) > 0) { }
+        if (n < 0)
+            throw new LibbpfException("Reading an iterator", System.Runtime.InteropServices.Marshal.GetLastPInvokeError());
+    }
+
+    private static void EnsureBpffs()
+    {
+        if (Libc.FsType(WfPaths.BpfFs) == Libc.BPF_FS_MAGIC)
+            return;
+        if (Libc.Mount("bpf", WfPaths.BpfFs, "bpf", 0, 0) != 0)
+            throw new WfUnsupportedException("bpffs", $"The BPF filesystem is not mounted at {WfPaths.BpfFs} and mounting it failed ({LibbpfCheck.Describe(System.Runtime.InteropServices.Marshal.GetLastPInvokeError())}): run 'mount -t bpf bpf {WfPaths.BpfFs}'.");
+    }
+
+    /// <summary>Unlinks every pin (links first, which detaches them), then the directory.</summary>
+    private static bool RemovePins()
+    {
+        if (!Directory.Exists(WfPaths.PinDir))
+            return false;
+        IEnumerable<string> order = BpfNames.CgroupPrograms.Select(WfPaths.Pin)
+            .Concat(Directory.EnumerateFiles(WfPaths.PinDir).ToList());
+        foreach (string f in order)
+            if (File.Exists(f)) File.Delete(f);
+        Directory.Delete(WfPaths.PinDir, recursive: true);
+        return true;
+    }
+
+    /// <summary>Serialises Enable and Disable across processes (an flock on a file in /run).</summary>
+    private static IDisposable Lock()
+    {
+        string path = Directory.Exists("/run/lock") ? "/run/lock/wirefisher.lock" : Path.Combine(Path.GetTempPath(), "wirefisher.lock");
+        for (int i = 0; ; i++)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (i < 200)
+            {
+                Thread.Sleep(50);
+            }
+        }
+    }
+}

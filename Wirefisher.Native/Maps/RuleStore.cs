@@ -1,0 +1,65 @@
+using System;
+using System.Collections.Generic;
+using Wirefisher.Native.Abi;
+using Wirefisher.Native.Interop;
+using Wirefisher.Native.Loader;
+
+namespace Wirefisher.Native.Maps;
+
+/// <summary>One kernel rule entry: its key, what user space wrote, and what the kernel counted.</summary>
+public readonly record struct RuleEntry(WfRuleKey Key, WfRule Rule, WfState State);
+
+/// <summary>
+/// The only writer of wf_rules and wf_state. A rule becomes two map entries:
+/// the state (bucket and counters, created zeroed and kept across rate changes)
+/// and the rule itself (written last, so the kernel never sees a rule without state).
+/// </summary>
+public sealed class RuleStore : IDisposable
+{
+    private readonly BpfMap<WfRuleKey, WfRule> _rules = new(BpfNames.MapRules);
+    private readonly BpfMap<WfRuleKey, WfState> _state = new(BpfNames.MapState);
+
+    /// <summary>Adds or changes a rule in place. Returns true if it was new.</summary>
+    public bool Put(WfRuleKey key, WfRule rule)
+    {
+        bool created = _state.Update(key, default, Libbpf.BPF_NOEXIST);
+        try
+        {
+            _rules.Update(key, rule);
+        }
+        catch when (created)
+        {
+            _state.Delete(key); // nothing half-applied
+            throw;
+        }
+        return created;
+    }
+
+    public bool Remove(WfRuleKey key)
+    {
+        bool had = _rules.Delete(key);
+        _state.Delete(key);
+        return had;
+    }
+
+    public RuleEntry? Get(WfRuleKey key)
+    {
+        if (!_rules.TryLookup(key, out WfRule r)) return null;
+        _state.TryLookup(key, out WfState s, locked: true);
+        return new RuleEntry(key, r, s);
+    }
+
+    public List<RuleEntry> All()
+    {
+        var list = new List<RuleEntry>();
+        foreach (WfRuleKey k in _rules.Keys())
+            if (Get(k) is RuleEntry e) list.Add(e);
+        return list;
+    }
+
+    public void Dispose()
+    {
+        _rules.Dispose();
+        _state.Dispose();
+    }
+}

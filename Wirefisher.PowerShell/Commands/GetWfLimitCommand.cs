@@ -1,0 +1,42 @@
+using System;
+using System.Linq;
+using System.Management.Automation;
+using Wirefisher.Engine;
+using Wirefisher.Native.Loader;
+
+namespace Wirefisher.Commands;
+
+/// <summary>Get-WfLimit: the limits in the kernel, as RateRule objects (one per direction).</summary>
+[Cmdlet(VerbsCommon.Get, "WfLimit", DefaultParameterSetName = "All")]
+[OutputType(typeof(RateRule))]
+public sealed class GetWfLimitCommand : WfCmdlet
+{
+    [Parameter(Position = 0, ParameterSetName = "Name")]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(RuleNameCompleter))]
+    public string[]? Name { get; set; }
+
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = "Pid")]
+    [Alias("Id", "OwningProcess")]
+    public int[]? Pid { get; set; }
+
+    [Parameter]
+    [DirectionTransformation]
+    public Direction? Direction { get; set; }
+
+    protected override void BeginProcessing() => RequireRoot("Reading limits");
+
+    protected override void ProcessRecord()
+    {
+        if (!WfKernel.IsEnabled) return; // nothing loaded: no limits
+        var names = (Name ?? Array.Empty<string>()).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
+        var rules = Run(() => LimitService.Get(r =>
+            (names.Count == 0 || names.Any(p => p.IsMatch(r.Name))) &&
+            (Pid is null || Pid.Contains(r.Pid)) &&
+            (Direction is null || Direction == Wirefisher.Direction.Both || r.Direction == Direction)), "ReadFailed");
+        foreach (string n in Name ?? Array.Empty<string>())
+            if (!WildcardPattern.ContainsWildcardCharacters(n) && !rules.Any(r => string.Equals(r.Name, n, StringComparison.OrdinalIgnoreCase)))
+                WriteError(new ErrorRecord(new ItemNotFoundException($"No limit named '{n}'. List the limits with Get-WfLimit."), "GetWfLimitNotFound", ErrorCategory.ObjectNotFound, n));
+        WriteObject(rules, enumerateCollection: true);
+    }
+}

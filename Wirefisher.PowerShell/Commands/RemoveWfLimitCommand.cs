@@ -1,0 +1,76 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using Wirefisher.Engine;
+using Wirefisher.Native.Loader;
+
+namespace Wirefisher.Commands;
+
+/// <summary>Remove-WfLimit: takes limits away, by name, by PID or from the pipeline.</summary>
+[Cmdlet(VerbsCommon.Remove, "WfLimit", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Name")]
+[OutputType(typeof(RateRule))]
+public sealed class RemoveWfLimitCommand : WfCmdlet
+{
+    private readonly List<RateRule> _targets = new();
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Name")]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(RuleNameCompleter))]
+    public string[] Name { get; set; } = Array.Empty<string>();
+
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = "Pid")]
+    [Alias("Id", "OwningProcess")]
+    public int[] Pid { get; set; } = Array.Empty<int>();
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
+    public RateRule[] InputObject { get; set; } = Array.Empty<RateRule>();
+
+    [Parameter(ParameterSetName = "Name")]
+    [Parameter(ParameterSetName = "Pid")]
+    [DirectionTransformation]
+    public Direction Direction { get; set; } = Direction.Both;
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void BeginProcessing() => RequireRoot("Removing a limit");
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == "InputObject")
+        {
+            _targets.AddRange(InputObject);
+            return;
+        }
+        var all = WfKernel.IsEnabled ? Run(() => LimitService.Get(), "ReadFailed") : new List<RateRule>();
+        bool DirOk(RateRule r) => Direction == Direction.Both || r.Direction == Direction;
+        if (ParameterSetName == "Name")
+            foreach (string n in Name)
+            {
+                var p = new WildcardPattern(n, WildcardOptions.IgnoreCase);
+                var hit = all.Where(r => p.IsMatch(r.Name) && DirOk(r)).ToList();
+                if (hit.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(n))
+                    Fail($"No limit named '{n}'. List the limits with Get-WfLimit.", "NotFound", ErrorCategory.ObjectNotFound, n);
+                _targets.AddRange(hit);
+            }
+        else
+            foreach (int pid in Pid)
+            {
+                var hit = all.Where(r => r.Pid == pid && DirOk(r)).ToList();
+                if (hit.Count == 0)
+                    Fail($"No limit applies to PID {pid}. List the limits with Get-WfLimit.", "NotFound", ErrorCategory.ObjectNotFound, pid);
+                _targets.AddRange(hit);
+            }
+    }
+
+    protected override void EndProcessing()
+    {
+        foreach (RateRule r in _targets.DistinctBy(r => (r.Kind, r.Pid, r.Direction)))
+        {
+            if (!ShouldProcess($"{r.Name} ({r.Direction})", "Remove limit")) continue;
+            Run(() => LimitService.Remove(r), "RemoveFailed", r);
+            if (PassThru) WriteObject(r);
+        }
+    }
+}

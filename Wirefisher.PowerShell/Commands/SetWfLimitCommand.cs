@@ -1,0 +1,85 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using Wirefisher.Engine;
+using Wirefisher.Native.Loader;
+
+namespace Wirefisher.Commands;
+
+/// <summary>Set-WfLimit: holds processes to a rate. Changes an existing limit in place.</summary>
+[Cmdlet(VerbsCommon.Set, "WfLimit", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ProcessSet)]
+[OutputType(typeof(RateRule))]
+public sealed class SetWfLimitCommand : WfCmdlet
+{
+    private const string ProcessSet = "Process";
+    private readonly List<ProcessLimit> _limits = new();
+
+    /// <summary>The processes to limit; binds Id (Get-Process) and OwningProcess (Get-NetTCPConnection) from the pipeline.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessSet)]
+    [Alias("Id", "OwningProcess")]
+    [ValidateNotNullOrEmpty]
+    public int[] Pid { get; set; } = Array.Empty<int>();
+
+    /// <summary>Bytes per second: 1MB, 1048576, "1M", "512K", "8Mbit", "100Mbps".</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+    [RateTransformation]
+    [Alias("RateBps", "ThrottleRateActionBitsPerSecond")]
+    public ulong Rate { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [DirectionTransformation]
+    public Direction Direction { get; set; } = Direction.Both;
+
+    /// <summary>The window over which the rate must hold: "500ms", "1s", "2m" or a TimeSpan.</summary>
+    [Parameter]
+    [TimeScaleTransformation]
+    public TimeSpan TimeScale { get; set; } = TimeSpan.FromSeconds(1);
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidateLength(1, 63)]
+    public string? Name { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        Run(() => LimitService.Validate(Rate, TimeScale), "InvalidArgument", Rate);
+        RequireRoot("Setting a limit");
+    }
+
+    protected override void ProcessRecord()
+    {
+        Run(() => LimitService.Validate(Rate, TimeScale), "InvalidArgument", Rate);
+        foreach (int pid in Pid)
+        {
+            ProcessInfo? p = ProcessInfo.TryGet(pid);
+            if (p is null)
+                Fail($"No process with PID {pid} exists. Find the PID with Get-Process or Get-NetTCPConnection.", "ProcessNotFound", ErrorCategory.ObjectNotFound, pid);
+            _limits.Add(new ProcessLimit(p!, Direction, Rate, TimeScale, Name));
+        }
+    }
+
+    /// <summary>Everything was validated first; now apply all, or nothing.</summary>
+    protected override void EndProcessing()
+    {
+        var chosen = _limits.FindAll(l => ShouldProcess(
+            $"process {l.Process.Name} (PID {l.Process.Pid}), {l.Direction}",
+            $"Limit to {RateParser.FormatRate(l.Rate)}"));
+        if (chosen.Count == 0) return;
+        Run(() => WfKernel.Enable(), "EnableFailed");
+        var done = new List<RateRule>();
+        try
+        {
+            foreach (ProcessLimit l in chosen)
+                done.AddRange(Run(() => LimitService.Apply(l), "ApplyFailed", l.Process.Pid));
+        }
+        catch
+        {
+            foreach (RateRule r in done) LimitService.Remove(r);
+            throw;
+        }
+        if (PassThru) WriteObject(done, enumerateCollection: true);
+    }
+}

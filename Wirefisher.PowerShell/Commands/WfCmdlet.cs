@@ -1,0 +1,78 @@
+using System;
+using System.Management.Automation;
+using Wirefisher.Native.Interop;
+using Wirefisher.Native.Loader;
+
+namespace Wirefisher.Commands;
+
+/// <summary>
+/// What every Wirefisher cmdlet shares: the root check and the one mapping from
+/// failures to ErrorRecords (stable ids, real categories, a message that says
+/// what to do).
+/// </summary>
+public abstract class WfCmdlet : PSCmdlet
+{
+    /// <summary>Stops the command with PermissionDenied unless running as root.</summary>
+    protected void RequireRoot(string action) => Run(() => WfKernel.RequireRoot(action), "NotRoot");
+
+    /// <summary>Runs an engine call; any failure stops the command with a fitting error.</summary>
+    protected T Run<T>(Func<T> call, string cause, object? target = null)
+    {
+        try
+        {
+            return call();
+        }
+        catch (Exception e) when (e is not PipelineStoppedException && e is not PSInvalidOperationException)
+        {
+            ThrowTerminatingError(ToErrorRecord(e, cause, target));
+            throw; // not reached
+        }
+    }
+
+    protected void Run(Action call, string cause, object? target = null) =>
+        Run(() => { call(); return 0; }, cause, target);
+
+    /// <summary>Stops the command: bad input (InvalidArgument, ObjectNotFound, ...).</summary>
+    protected void Fail(string message, string cause, ErrorCategory category, object? target)
+    {
+        Exception e = category switch
+        {
+            ErrorCategory.ObjectNotFound => new ItemNotFoundException(message),
+            ErrorCategory.InvalidArgument => new ArgumentException(message),
+            _ => new InvalidOperationException(message),
+        };
+        ThrowTerminatingError(new ErrorRecord(e, ErrorId(cause), category, target));
+    }
+
+    private string ErrorId(string cause) => MyInvocation.MyCommand.Name.Replace("-", "") + cause;
+
+    internal ErrorRecord ToErrorRecord(Exception e, string cause, object? target)
+    {
+        (ErrorCategory category, string id) = e switch
+        {
+            WfNotRootException => (ErrorCategory.PermissionDenied, "NotRoot"),
+            WfUnsupportedException u => (ErrorCategory.NotImplemented, "Unsupported" + u.Feature),
+            WfNotEnabledException => (ErrorCategory.NotEnabled, "NotEnabled"),
+            ArgumentException => (ErrorCategory.InvalidArgument, cause),
+            LibbpfException l => (CategoryOf(l.Errno), cause),
+            UnauthorizedAccessException => (ErrorCategory.PermissionDenied, cause),
+            _ => (ErrorCategory.InvalidOperation, cause),
+        };
+        var record = new ErrorRecord(e, ErrorId(id), category, target);
+        if (e is LibbpfException { Log: { } log })
+            record.ErrorDetails = new ErrorDetails(e.Message + Environment.NewLine + "libbpf said:" + Environment.NewLine + log);
+        return record;
+    }
+
+    /// <summary>The single errno -> ErrorCategory mapping.</summary>
+    public static ErrorCategory CategoryOf(int errno) => errno switch
+    {
+        LibbpfException.EPERM or LibbpfException.EACCES => ErrorCategory.PermissionDenied,
+        LibbpfException.ENOENT or LibbpfException.ESRCH => ErrorCategory.ObjectNotFound,
+        LibbpfException.EEXIST => ErrorCategory.ResourceExists,
+        LibbpfException.E2BIG or LibbpfException.ENOSPC => ErrorCategory.LimitsExceeded,
+        LibbpfException.EINVAL => ErrorCategory.InvalidArgument,
+        LibbpfException.EOPNOTSUPP or LibbpfException.ENOTSUPP => ErrorCategory.NotEnabled,
+        _ => ErrorCategory.InvalidOperation,
+    };
+}

@@ -1,0 +1,40 @@
+using System.IO;
+using System.Linq;
+using Wirefisher.Native.Interop;
+using Wirefisher.Native.Loader;
+using Wirefisher.Native.Maps;
+
+namespace Wirefisher.Engine;
+
+/// <summary>Builds a <see cref="WfStatus"/> from the system and the pins.</summary>
+public static class StatusReader
+{
+    public static WfStatus Read()
+    {
+        bool root = Libc.Geteuid() == 0;
+        string? cg = WfPaths.Cgroup2Mount();
+        bool enabled = root && WfKernel.IsEnabled;
+        int rules = 0;
+        if (enabled)
+        {
+            using var store = new RuleStore();
+            rules = store.All().Count;
+        }
+        return new WfStatus
+        {
+            Enabled = enabled,
+            IsRoot = root,
+            KernelRelease = File.ReadAllText("/proc/sys/kernel/osrelease").Trim(),
+            LibbpfVersion = $"{Libbpf.LibbpfMajorVersion()}.{Libbpf.LibbpfMinorVersion()}",
+            BpfFsPath = WfPaths.BpfFs,
+            BpfFsMounted = Libc.FsType(WfPaths.BpfFs) == Libc.BPF_FS_MAGIC,
+            PinDirectory = WfPaths.PinDir,
+            Cgroup2Path = cg,
+            AttachedHooks = root
+                ? BpfNames.CgroupPrograms.Where(n => File.Exists(WfPaths.Pin(n)))
+                    .Select(n => $"{n}@{cg}").ToArray()
+                : System.Array.Empty<string>(),
+            RuleCount = rules,
+        };
+    }
+}

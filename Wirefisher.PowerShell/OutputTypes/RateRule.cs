@@ -1,0 +1,30 @@
+using System;
+
+namespace Wirefisher;
+
+/// <summary>
+/// One limit in the kernel (one direction), as Get-WfLimit returns it. Rates
+/// are bytes per second; the format file shows them human-readably.
+/// </summary>
+public sealed class RateRule
+{
+    public string Name { get; internal set; } = "";
+    public RuleKind Kind { get; internal set; }
+    /// <summary>The limited process (Kind Process).</summary>
+    public int Pid { get; internal set; }
+    public string ProcessName { get; internal set; } = "";
+    public Direction Direction { get; internal set; }
+    /// <summary>Bytes per second.</summary>
+    public ulong Rate { get; internal set; }
+    public TimeSpan TimeScale { get; internal set; }
+    /// <summary>The bucket's capacity in bytes: the most that can pass at once after a quiet spell.</summary>
+    public ulong Burst { get; internal set; }
+    public ulong PassedBytes { get; internal set; }
+    public ulong PassedPackets { get; internal set; }
+    public ulong DroppedBytes { get; internal set; }
+    public ulong DroppedPackets { get; internal set; }
+    public DateTime Created { get; internal set; }
+    public RuleState State { get; internal set; }
+
+    public override string ToString() => $"{Name} ({Kind} {Pid} {Direction} {Engine.RateParser.FormatRate(Rate)})";
+}

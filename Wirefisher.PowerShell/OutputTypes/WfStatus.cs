@@ -1,0 +1,17 @@
+namespace Wirefisher;
+
+/// <summary>What Wirefisher has in the kernel, and where (Get-WfStatus).</summary>
+public sealed class WfStatus
+{
+    public bool Enabled { get; internal set; }
+    public string KernelRelease { get; internal set; } = "";
+    public string LibbpfVersion { get; internal set; } = "";
+    public string BpfFsPath { get; internal set; } = "";
+    public bool BpfFsMounted { get; internal set; }
+    public string PinDirectory { get; internal set; } = "";
+    public string? Cgroup2Path { get; internal set; }
+    /// <summary>The attached hooks, as "program@where".</summary>
+    public string[] AttachedHooks { get; internal set; } = System.Array.Empty<string>();
+    public int RuleCount { get; internal set; }
+    public bool IsRoot { get; internal set; }
+}

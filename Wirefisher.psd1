@@ -1,0 +1,18 @@
+@{
+    RootModule           = 'Wirefisher.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '6b0f1f7e-3c55-4b43-9a2e-0f3f6f1d8a41'
+    Author               = 'Wirefisher developers'
+    Description          = 'Watch and limit network traffic on Linux with eBPF: per process, from PowerShell.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('Wirefisher.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Set-WfLimit', 'Get-WfLimit', 'Remove-WfLimit',
+        'Enable-Wirefisher', 'Disable-Wirefisher', 'Get-WfStatus'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{ PSData = @{ Tags = @('eBPF', 'Linux', 'Network', 'RateLimit', 'QoS') } }
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Who owns a socket: written where the process is known, read per packet. */
+#ifndef WF_OWNER_H
+#define WF_OWNER_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	/* CLONE: a socket returned by accept() inherits the listener's owner. */
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__type(key, int);
+	__type(value, struct wf_owner);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} WF_MAP_OWNER SEC(".maps");
+
+/* Fill an owner record from a task (its thread-group leader). */
+static __always_inline void wf_owner_from_task(struct wf_owner *o, struct task_struct *task)
+{
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+
+	o->tgid = BPF_CORE_READ(task, tgid);
+	o->start_ns = BPF_CORE_READ(leader, start_boottime);
+	bpf_probe_read_kernel_str(o->comm, sizeof(o->comm), BPF_CORE_READ(leader, comm));
+}
+
+/* The owner of the socket a packet belongs to, or NULL (then: pass). */
+static __always_inline struct wf_owner *wf_owner_of_skb(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (!sk)
+		return NULL;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return NULL;
+	return bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
+}
+
+#endif

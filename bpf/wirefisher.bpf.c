@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Wirefisher's kernel side: one object, attached at the cgroup v2 root,
+ * so it sees every socket of every process in every network namespace.
+ *
+ *   wf_sock_create   tags a new socket with its creating process
+ *   wf_iter_seed     tags sockets that existed before (fills only untagged)
+ *   wf_iter_claim    re-tags one process's sockets (run with a PID filter)
+ *   wf_ingress/egress  per packet: find owner -> rule -> bucket -> verdict
+ *
+ * Anything not found (no socket, no owner, no rule, no state) passes:
+ * Wirefisher never black-holes a host.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "wirefisher.h"
+#include "lib/wf_owner.h"
+#include "lib/wf_police.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+SEC("cgroup/sock_create")
+int wf_sock_create(struct bpf_sock *sk)
+{
+	struct wf_owner *o;
+
+	o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (o) {
+		wf_owner_from_task(o, bpf_get_current_task_btf());
+		o->cgroup_id = bpf_get_current_cgroup_id();
+	}
+	return 1; /* never refuse a socket */
+}
+
+/* Find the process rule for this packet and police it. 1 = pass. */
+static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
+{
+	struct wf_owner *o = wf_owner_of_skb(skb);
+	struct wf_rule_key key = { .kind = WF_KIND_PROCESS, .dir = dir };
+	struct wf_rule *r;
+	struct wf_state *s;
+
+	if (!o)
+		return 1;
+	key.id = o->tgid;
+	r = bpf_map_lookup_elem(&WF_MAP_RULES, &key);
+	if (!r || !wf_rule_matches(r, o))
+		return 1;
+	s = bpf_map_lookup_elem(&WF_MAP_STATE, &key);
+	if (!s)
+		return 1;
+	return wf_police(r, s, skb->len);
+}
+
+SEC("cgroup_skb/ingress")
+int wf_ingress(struct __sk_buff *skb)
+{
+	return wf_handle(skb, WF_DIR_INGRESS);
+}
+
+SEC("cgroup_skb/egress")
+int wf_egress(struct __sk_buff *skb)
+{
+	/* 2 = drop and tell the sender (TCP backs off; nothing to retransmit). */
+	return wf_handle(skb, WF_DIR_EGRESS) ? 1 : 2;
+}
+
+/* Tag the sockets of a task's open files. claim = overwrite an owner. */
+static __always_inline int wf_iter_tag(struct bpf_iter__task_file *ctx, int claim)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct socket *sock;
+	struct wf_owner *o;
+
+	if (!task || !file)
+		return 0;
+	sock = bpf_sock_from_file(file);
+	if (!sock || !sock->sk)
+		return 0;
+	o = bpf_sk_storage_get(&WF_MAP_OWNER, sock->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!o || (o->tgid && !claim))
+		return 0;
+	wf_owner_from_task(o, task);
+	o->cgroup_id = 0; /* not known here; only sock_create sees it */
+	return 0;
+}
+
+SEC("iter/task_file")
+int wf_iter_seed(struct bpf_iter__task_file *ctx)
+{
+	return wf_iter_tag(ctx, 0);
+}
+
+SEC("iter/task_file")
+int wf_iter_claim(struct bpf_iter__task_file *ctx)
+{
+	return wf_iter_tag(ctx, 1);
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Every structure shared by the kernel programs and user space, defined once.
+ *
+ * The C# mirror is Wirefisher.Native/Abi/ (one file per struct); tests/xunit/AbiLayoutTests.cs
+ * reads the BTF of the built wirefisher.bpf.o and fails when a size or an
+ * offset there differs from the mirror. Change both together.
+ *
+ * Rules: fixed-width types only, explicit padding, no bool, no bitfields.
+ */
+#ifndef WIREFISHER_H
+#define WIREFISHER_H
+
+/* Map and program names (kernel object names are cut at 15 characters).
+ * Mirrored in Wirefisher.Native/Loader/BpfNames.cs. */
+#define WF_MAP_OWNER   wf_owner   /* sk_storage: socket -> owning process   */
+#define WF_MAP_RULES   wf_rules   /* hash: rule key -> rule (user-written)   */
+#define WF_MAP_STATE   wf_state   /* hash: rule key -> bucket and counters   */
+
+/* Rule kinds (wf_rule_key.kind). Only PROCESS is matched so far; the
+ * others are reserved so the key layout does not change later. */
+#define WF_KIND_PROCESS 1
+#define WF_KIND_CGROUP  2
+#define WF_KIND_IFACE   3
+#define WF_KIND_TUPLE   4
+
+/* Directions (wf_rule_key.dir). */
+#define WF_DIR_INGRESS 0
+#define WF_DIR_EGRESS  1
+
+/* wf_rule.flags */
+#define WF_RULE_WATCH_ONLY 0x1 /* count, never drop */
+
+/* Fixed-point shift of wf_rule.ns_per_byte. */
+#define WF_FP_SHIFT 16
+
+#define WF_COMM_LEN 16
+#define WF_NAME_LEN 64
+
+/* Who owns a socket. Written where the owner is known: cgroup/sock_create
+ * (the creating process), the task_file iterator (sockets that existed
+ * before Wirefisher), and inherited by accepted sockets (BPF_F_CLONE). */
+struct wf_owner {
+	__u32 tgid;
+	__u32 pad;
+	__u64 start_ns;    /* group leader's start_boottime: tells PID reuse apart */
+	__u64 cgroup_id;   /* cgroup v2 id of the creating process */
+	char comm[WF_COMM_LEN];
+};
+
+struct wf_rule_key {
+	__u32 kind;        /* WF_KIND_* */
+	__u32 dir;         /* WF_DIR_* */
+	__u64 id;          /* PROCESS: tgid; CGROUP: cgroup id; IFACE: ifindex */
+};
+
+/* A rule as user space writes it. The kernel only reads it, so changing a
+ * rate is one map update: there is never a moment without a limit. */
+struct wf_rule {
+	__u64 rate;        /* bytes per second, >= 1024 */
+	__u64 burst_ns;    /* bucket depth in time: capacity = rate * burst_ns / 1e9 bytes */
+	__u64 ns_per_byte; /* (1e9 << WF_FP_SHIFT) / rate */
+	__u64 start_min_ns; /* PROCESS: the owner's start_ns must lie in */
+	__u64 start_max_ns; /*   [start_min_ns, start_max_ns); 0,0 = any   */
+	__u64 time_scale_ns; /* as the user gave it (for display) */
+	__u64 created_ns;  /* CLOCK_REALTIME at creation (for display) */
+	__u32 flags;       /* WF_RULE_* */
+	__u32 pad;
+	char comm[WF_COMM_LEN];  /* process name when the rule was made */
+	char name[WF_NAME_LEN];  /* the rule's name, NUL-terminated */
+};
+
+/* Bucket and counters of one rule, written only by the kernel (user space
+ * creates the entry zeroed and deletes it with the rule).
+ *
+ * The bucket is kept in its virtual-scheduling form (GCRA): tat_ns is the
+ * time at which the bucket would be full again. A packet of len bytes
+ * passes if tat_ns - now <= burst_ns, and then moves tat_ns on by
+ * len * ns_per_byte. This is exactly a token bucket with capacity
+ * rate * burst_ns bytes (tokens = (burst_ns - (tat_ns - now)) * rate), but
+ * needs no multiplication of a time by a rate, so nothing overflows after
+ * days idle or at 100 Gbit/s. */
+struct wf_state {
+	struct bpf_spin_lock lock;
+	__u32 tat_frac;    /* fraction of a ns, in 1/2^WF_FP_SHIFT */
+	__u64 tat_ns;
+	__u64 passed_bytes;
+	__u64 passed_packets;
+	__u64 dropped_bytes;
+	__u64 dropped_packets;
+};
+
+#endif /* WIREFISHER_H */
