@@ -90,4 +90,9 @@ struct wf_state {
 	__u64 dropped_packets;
 };
 
+_Static_assert(sizeof(struct wf_owner) == 40, "wf_owner layout changed: update Abi/WfOwner.cs");
+_Static_assert(sizeof(struct wf_rule_key) == 16, "wf_rule_key layout changed: update Abi/WfRuleKey.cs");
+_Static_assert(sizeof(struct wf_rule) == 144, "wf_rule layout changed: update Abi/WfRule.cs");
+_Static_assert(sizeof(struct wf_state) == 48, "wf_state layout changed: update Abi/WfState.cs");
+
 #endif /* WIREFISHER_H */
