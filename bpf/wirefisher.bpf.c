@@ -7,6 +7,8 @@
  *   wf_iter_seed     tags sockets that existed before (fills only untagged)
  *   wf_iter_claim    re-tags one process's sockets (run with a PID filter)
  *   wf_ingress/egress  per packet: find owner -> rule -> bucket -> verdict
+ *   wf_sockops       paces new TCP connections of a process with an egress limit
+ *   wf_iter_pace     paces (or unpaces) existing TCP connections after a change
  *
  * Anything not found (no socket, no owner, no rule, no state) passes:
  * Wirefisher never black-holes a host.
@@ -16,7 +18,9 @@
 #include <bpf/bpf_core_read.h>
 #include "wirefisher.h"
 #include "lib/wf_owner.h"
+#include "lib/wf_parse.h"
 #include "lib/wf_police.h"
+#include "lib/wf_pace.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -40,6 +44,7 @@ static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 	struct wf_rule_key key = { .kind = WF_KIND_PROCESS, .dir = dir };
 	struct wf_rule *r;
 	struct wf_state *s;
+	__u32 len;
 
 	if (!o)
 		return 1;
@@ -50,7 +55,10 @@ static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 	s = bpf_map_lookup_elem(&WF_MAP_STATE, &key);
 	if (!s)
 		return 1;
-	return wf_police(r, s, skb->len);
+	len = wf_payload_len(skb);
+	if (!len)
+		return 1; /* pure ACKs and control packets pass free */
+	return wf_police(r, s, len);
 }
 
 SEC("cgroup_skb/ingress")
@@ -97,4 +105,53 @@ SEC("iter/task_file")
 int wf_iter_claim(struct bpf_iter__task_file *ctx)
 {
 	return wf_iter_tag(ctx, 1);
+}
+
+SEC("sockops")
+int wf_sockops(struct bpf_sock_ops *ops)
+{
+	struct bpf_sock *sk;
+	struct wf_owner *o;
+	int rate;
+
+	if (ops->op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB && ops->op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
+		return 1;
+	sk = ops->sk;
+	if (!sk)
+		return 1;
+	o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
+	if (!o)
+		return 1;
+	rate = wf_pace_for(o);
+	if (rate > 0 && !bpf_setsockopt(ops, WF_SOL_SOCKET, WF_SO_MAX_PACING_RATE, &rate, sizeof(rate)))
+		o->flags |= WF_OWNER_PACED;
+	return 1;
+}
+
+SEC("iter/tcp")
+int wf_iter_pace(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct tcp_sock *tp;
+	struct wf_owner *o;
+	int rate;
+
+	if (!skc)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	o = bpf_sk_storage_get(&WF_MAP_OWNER, (struct sock *)tp, 0, 0);
+	if (!o)
+		return 0;
+	rate = wf_pace_for(o);
+	if (rate > 0) {
+		if (!bpf_setsockopt(tp, WF_SOL_SOCKET, WF_SO_MAX_PACING_RATE, &rate, sizeof(rate)))
+			o->flags |= WF_OWNER_PACED;
+	} else if (o->flags & WF_OWNER_PACED) {
+		rate = -1; /* ~0U: unlimited again */
+		bpf_setsockopt(tp, WF_SOL_SOCKET, WF_SO_MAX_PACING_RATE, &rate, sizeof(rate));
+		o->flags &= ~WF_OWNER_PACED;
+	}
+	return 0;
 }

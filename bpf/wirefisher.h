@@ -31,6 +31,9 @@
 /* wf_rule.flags */
 #define WF_RULE_WATCH_ONLY 0x1 /* count, never drop */
 
+/* wf_owner.flags */
+#define WF_OWNER_PACED 0x1 /* Wirefisher set SO_MAX_PACING_RATE on this socket */
+
 /* Fixed-point shift of wf_rule.ns_per_byte. */
 #define WF_FP_SHIFT 16
 
@@ -42,7 +45,7 @@
  * before Wirefisher), and inherited by accepted sockets (BPF_F_CLONE). */
 struct wf_owner {
 	__u32 tgid;
-	__u32 pad;
+	__u32 flags;       /* WF_OWNER_* */
 	__u64 start_ns;    /* group leader's start_boottime: tells PID reuse apart */
 	__u64 cgroup_id;   /* cgroup v2 id of the creating process */
 	char comm[WF_COMM_LEN];
@@ -65,7 +68,7 @@ struct wf_rule {
 	__u64 time_scale_ns; /* as the user gave it (for display) */
 	__u64 created_ns;  /* CLOCK_REALTIME at creation (for display) */
 	__u32 flags;       /* WF_RULE_* */
-	__u32 pad;
+	__u32 pace_rate;   /* EGRESS, TCP: SO_MAX_PACING_RATE per socket (B/s); 0 = none */
 	char comm[WF_COMM_LEN];  /* process name when the rule was made */
 	char name[WF_NAME_LEN];  /* the rule's name, NUL-terminated */
 };

@@ -7,7 +7,7 @@ namespace Wirefisher.Native.Abi;
 public unsafe struct WfOwner
 {
     [CField("tgid")] public uint Tgid;
-    [CField("pad")] public uint Pad;
+    [CField("flags")] public uint Flags;
     [CField("start_ns")] public ulong StartNs;
     [CField("cgroup_id")] public ulong CgroupId;
     [CField("comm")] public fixed byte Comm[AbiConst.CommLen];

@@ -15,7 +15,7 @@ public unsafe struct WfRule
     [CField("time_scale_ns")] public ulong TimeScaleNs;
     [CField("created_ns")] public ulong CreatedNs;
     [CField("flags")] public uint Flags;
-    [CField("pad")] public uint Pad;
+    [CField("pace_rate")] public uint PaceRate;
     [CField("comm")] public fixed byte Comm[AbiConst.CommLen];
     [CField("name")] public fixed byte Name[AbiConst.NameLen];
 

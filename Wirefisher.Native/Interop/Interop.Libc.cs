@@ -30,6 +30,11 @@ internal static unsafe partial class Libc
     [LibraryImport(Libraries.Libc, EntryPoint = "mount", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int Mount(string source, string target, string fstype, ulong flags, nint data);
 
+    public const int CLONE_NEWNET = 0x40000000;
+
+    [LibraryImport(Libraries.Libc, EntryPoint = "setns", SetLastError = true)]
+    public static partial int Setns(int fd, int nstype);
+
     [LibraryImport(Libraries.Libc, EntryPoint = "vsnprintf")]
     public static partial int Vsnprintf(byte* buf, nuint size, nint fmt, nint args);
 

@@ -19,7 +19,12 @@ public static class BpfNames
     public const string ProgEgress = "wf_egress";
     public const string ProgIterSeed = "wf_iter_seed";
     public const string ProgIterClaim = "wf_iter_claim";
+    public const string ProgSockops = "wf_sockops";
+    public const string ProgIterPace = "wf_iter_pace";
+
+    /// <summary>Iterator programs pinned so that later cmdlets can run them.</summary>
+    public static readonly string[] PinnedPrograms = { ProgIterClaim, ProgIterPace };
 
     /// <summary>Programs attached to the cgroup v2 root, each held by a pinned link of the same name.</summary>
-    public static readonly string[] CgroupPrograms = { ProgSockCreate, ProgIngress, ProgEgress };
+    public static readonly string[] CgroupPrograms = { ProgSockCreate, ProgIngress, ProgEgress, ProgSockops };
 }

@@ -16,7 +16,7 @@ public static unsafe class WfKernel
 {
     /// <summary>True when every pinned link and map is in place.</summary>
     public static bool IsEnabled =>
-        BpfNames.CgroupPrograms.Concat(BpfNames.Maps).Append(BpfNames.ProgIterClaim)
+        BpfNames.CgroupPrograms.Concat(BpfNames.Maps).Concat(BpfNames.PinnedPrograms)
             .All(n => File.Exists(WfPaths.Pin(n)));
 
     public static void RequireRoot(string action)
@@ -57,8 +57,8 @@ public static unsafe class WfKernel
             obj = Open();
             LibbpfCheck.Int(Libbpf.BpfObjectLoad(obj), $"Loading {BpfNames.ObjectFile} into the kernel");
             AttachToCgroupRoot(obj);
-            nint claim = Program(obj, BpfNames.ProgIterClaim);
-            LibbpfCheck.Int(Libbpf.BpfProgramPin(claim, WfPaths.Pin(BpfNames.ProgIterClaim)), "Pinning the claim iterator");
+            foreach (string name in BpfNames.PinnedPrograms)
+                LibbpfCheck.Int(Libbpf.BpfProgramPin(Program(obj, name), WfPaths.Pin(name)), $"Pinning program {name}");
             RunIterator(obj, BpfNames.ProgIterSeed); // own the sockets that existed before
             return true;
         }
@@ -78,7 +78,31 @@ public static unsafe class WfKernel
     {
         RequireRoot("Disabling Wirefisher");
         using var guard = Lock();
+        if (IsEnabled)
+        {
+            // take the rules away first, so the pace iterator gives paced sockets their speed back
+            using (var rules = new Maps.BpfMap<Abi.WfRuleKey, Abi.WfRule>(BpfNames.MapRules))
+                foreach (var k in rules.Keys()) rules.Delete(k);
+            Repace();
+        }
         return RemovePins();
+    }
+
+    /// <summary>
+    /// Applies the egress rules' pacing to every existing TCP socket, and lifts
+    /// it where no rule asks for it any more. iter/tcp walks the sockets of the
+    /// network namespace it is created in, so it runs once in each namespace
+    /// that has a process.
+    /// </summary>
+    public static void Repace()
+    {
+        using var prog = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgIterPace));
+        foreach (string ns in Netns.All())
+            Netns.Run(ns, () =>
+            {
+                using var link = new BpfFd(LibbpfCheck.Fd(Libbpf.BpfLinkCreate(prog.Fd, 0, Libbpf.BPF_TRACE_ITER, null), "Creating the TCP pacing iterator"));
+                Drain(link.Fd);
+            });
     }
 
     /// <summary>Re-tags every socket of one process as its own (the task_file iterator, filtered by PID).</summary>

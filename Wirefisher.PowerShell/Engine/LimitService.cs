@@ -58,6 +58,7 @@ public static class LimitService
                 rule.StartMinNs = min;
                 rule.StartMaxNs = max;
                 rule.TimeScaleNs = (ulong)limit.TimeScale.Ticks * 100;
+                rule.PaceRate = key.Dir == AbiConst.DirEgress ? Pacing.PerSocket(limit.Rate, TcpSockets.CountEstablished(limit.Process.Pid)) : 0;
                 if (rule.CreatedNs == 0)
                     rule.CreatedNs = (ulong)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
                 rule.SetComm(limit.Process.Name);
@@ -68,6 +69,7 @@ public static class LimitService
             // The process's sockets that existed before, or that were inherited
             // or accepted from a listener another process made, become its own.
             WfKernel.ClaimSockets(limit.Process.Pid);
+            if (keys.Any(k => k.Dir == AbiConst.DirEgress)) WfKernel.Repace();
         }
         catch
         {
@@ -88,8 +90,11 @@ public static class LimitService
     /// <summary>Removes the kernel entry behind one RateRule. Returns false if it was gone already.</summary>
     public static bool Remove(RateRule rule)
     {
-        using var store = new RuleStore();
-        return store.Remove(KeyOf(rule));
+        bool had;
+        using (var store = new RuleStore())
+            had = store.Remove(KeyOf(rule));
+        if (rule.Direction == Direction.Egress) WfKernel.Repace(); // its TCP sockets get their speed back
+        return had;
     }
 
     internal static WfRuleKey KeyOf(RateRule r) => new(
