@@ -1,0 +1,139 @@
+# Helpers shared by the end-to-end tests and the benchmarks: real traffic
+# between two local processes (tests/tools/WfTraffic), on loopback or across a
+# veth pair between two network namespaces the test makes and removes.
+
+$script:Traffic = if ($env:WIREFISHER_TRAFFIC) { $env:WIREFISHER_TRAFFIC } else {
+    Join-Path $PSScriptRoot '../../out/tools/WfTraffic/WfTraffic.dll' }
+
+function Assert-WfKernelTestable {
+    # End-to-end tests need root and BPF: where either is missing they fail, never skip.
+    if ((id -u) -ne '0') { throw 'The end-to-end tests need root (they load eBPF programs).' }
+    if (-not (Test-Path /sys/kernel/btf/vmlinux)) { throw 'The kernel has no BTF: the end-to-end tests need BPF.' }
+    if (-not (Test-Path $script:Traffic)) { throw "The traffic tool is missing: $script:Traffic (run ./build.ps1 first)." }
+}
+
+function Start-WfTrafficProcess {
+    # Starts WfTraffic (optionally inside a network namespace); stdout goes to a file.
+    param([string[]] $Arguments, [string] $Netns)
+    $log = [IO.Path]::GetTempFileName()
+    $argv = @($script:Traffic) + $Arguments
+    $file = 'dotnet'
+    if ($Netns) { $argv = @('netns', 'exec', $Netns, 'dotnet') + $argv; $file = 'ip' }
+    $p = Start-Process -FilePath $file -ArgumentList $argv -RedirectStandardOutput $log -PassThru
+    [pscustomobject]@{ Process = $p; Log = $log; Pid = $p.Id }
+}
+
+function Read-WfTrafficLines {
+    param($Proc, [string] $Event)
+    if (-not (Test-Path $Proc.Log)) { return @() }
+    @(Get-Content $Proc.Log -ErrorAction SilentlyContinue | Where-Object { $_ -like '{*' } |
+        ForEach-Object { $_ | ConvertFrom-Json } | Where-Object { -not $Event -or $_.event -eq $Event })
+}
+
+function Wait-WfTrafficReady {
+    param($Proc, [int] $TimeoutSeconds = 20)
+    $deadline = (Get-Date).AddSeconds($TimeoutSeconds)
+    while ((Get-Date) -lt $deadline) {
+        $r = Read-WfTrafficLines $Proc 'ready' | Select-Object -First 1
+        if ($r) { return $r }
+        if ($Proc.Process.HasExited) { break }
+        Start-Sleep -Milliseconds 100
+    }
+    throw "WfTraffic did not get ready: $(Get-Content $Proc.Log -Raw -ErrorAction SilentlyContinue)"
+}
+
+function Start-WfTrafficPair {
+    <# A receiver and a sender. Returns Receiver, Sender (each with Pid) for the tests. #>
+    param(
+        [ValidateSet('tcp', 'udp')] [string] $Proto = 'tcp',
+        [string] $Address = '127.0.0.1',
+        [int] $Port = 0,
+        [int] $Conns = 1,
+        [ValidateSet('seed', 'flood')] [string] $Pattern = 'seed',
+        [double] $Scale = 1,
+        [string] $ReceiverNetns,
+        [string] $SenderNetns,
+        [string] $Bind
+    )
+    if ($Port -eq 0) { $Port = Get-Random -Minimum 20000 -Maximum 40000 }
+    if (-not $Bind) { $Bind = $Address }
+    $recv = Start-WfTrafficProcess -Netns $ReceiverNetns -Arguments @('recv', '--proto', $Proto, '--bind', $Bind, '--port', $Port, '--no-stdin-watch')
+    $ready = Wait-WfTrafficReady $recv
+    $recv.Pid = $ready.pid
+    $send = Start-WfTrafficProcess -Netns $SenderNetns -Arguments @('send', '--proto', $Proto, '--to', $Address, '--port', $Port,
+        '--conns', $Conns, '--pattern', $Pattern, '--scale', $Scale, '--no-stdin-watch')
+    $sready = Wait-WfTrafficReady $send
+    $send.Pid = $sready.pid
+    [pscustomobject]@{ Receiver = $recv; Sender = $send; Proto = $Proto; Port = $Port }
+}
+
+function Stop-WfTrafficPair {
+    param($Pair)
+    foreach ($p in @($Pair.Sender, $Pair.Receiver)) {
+        if ($p -and -not $p.Process.HasExited) {
+            kill -TERM $p.Pid 2>$null
+            if (-not $p.Process.WaitForExit(3000)) { kill -KILL $p.Pid 2>$null; $p.Process.WaitForExit(2000) | Out-Null }
+        }
+        if ($p) { Remove-Item $p.Log -ErrorAction SilentlyContinue }
+    }
+}
+
+function Get-WfReceiverTicks {
+    <# Waits until the receiver has printed $Count ticks that began after $After (its tick index), returns them. #>
+    param($Pair, [int] $Count, [int] $After = -1, [int] $TimeoutSeconds = 0)
+    if ($TimeoutSeconds -eq 0) { $TimeoutSeconds = $Count + 15 }
+    $deadline = (Get-Date).AddSeconds($TimeoutSeconds)
+    do {
+        $ticks = @(Read-WfTrafficLines $Pair.Receiver 'tick' | Where-Object { $_.k -gt $After })
+        if ($ticks.Count -ge $Count) { return $ticks[0..($Count - 1)] }
+        Start-Sleep -Milliseconds 200
+    } while ((Get-Date) -lt $deadline)
+    throw "Only $($ticks.Count) of $Count receiver ticks arrived."
+}
+
+function Get-WfLastTickIndex {
+    param($Pair)
+    $t = Read-WfTrafficLines $Pair.Receiver 'tick' | Select-Object -Last 1
+    if ($t) { [int]$t.k } else { -1 }
+}
+
+function Measure-WfLimitAccuracy {
+    <#
+    Ticks after the limit was set: the one under way is skipped, then $Seconds whole
+    seconds. Returns Mean (bytes/s), MeanRatio, the per-second ratios, and WorstAfterFirst
+    (the largest |ratio - 1| of the seconds after the first).
+    #>
+    param($Pair, [double] $Rate, [int] $Seconds = 10)
+    $start = (Get-WfLastTickIndex $Pair) + 1   # the tick under way when the limit came
+    $ticks = Get-WfReceiverTicks $Pair -Count $Seconds -After $start
+    $rates = @($ticks | ForEach-Object { $_.bytes / $_.dt })
+    $ratios = @($rates | ForEach-Object { $_ / $Rate })
+    $mean = ($rates | Measure-Object -Average).Average
+    $worst = ($ratios | Select-Object -Skip 1 | ForEach-Object { [math]::Abs($_ - 1) } | Measure-Object -Maximum).Maximum
+    [pscustomobject]@{
+        Mean = $mean; MeanRatio = $mean / $Rate; Ratios = $ratios; WorstAfterFirst = $worst
+        Text = ('mean {0:N3}, seconds {1}' -f ($mean / $Rate), (($ratios | ForEach-Object { $_.ToString('N2') }) -join ' '))
+    }
+}
+
+function New-WfVethPair {
+    <# Two namespaces joined by a veth pair (1500 MTU), private addresses only inside them. #>
+    param([string] $Prefix = "wft$(Get-Random -Maximum 9999)")
+    $a = "$Prefix-a"; $b = "$Prefix-b"
+    ip netns add $a; ip netns add $b
+    ip link add "$Prefix-va" type veth peer name "$Prefix-vb"
+    ip link set "$Prefix-va" netns $a; ip link set "$Prefix-vb" netns $b
+    ip -n $a addr add 10.211.0.1/24 dev "$Prefix-va"; ip -n $b addr add 10.211.0.2/24 dev "$Prefix-vb"
+    ip -n $a addr add fd00:211::1/64 dev "$Prefix-va" nodad; ip -n $b addr add fd00:211::2/64 dev "$Prefix-vb" nodad
+    foreach ($n in $a, $b) { ip -n $n link set lo up }
+    ip -n $a link set "$Prefix-va" up; ip -n $b link set "$Prefix-vb" up
+    if ($LASTEXITCODE -ne 0) { Remove-WfVethPair -Pair ([pscustomobject]@{ A = $a; B = $b }); throw 'Could not set up the veth pair.' }
+    [pscustomobject]@{ A = $a; B = $b; AddressA = '10.211.0.1'; AddressB = '10.211.0.2'; Address6A = 'fd00:211::1'; Address6B = 'fd00:211::2' }
+}
+
+function Remove-WfVethPair {
+    param($Pair)
+    foreach ($n in $Pair.A, $Pair.B) { if ($n) { ip netns del $n 2>$null } }
+}
+
+Export-ModuleMember -Function *-Wf*
