@@ -8,6 +8,7 @@
  *   wf_iter_claim    re-tags one process's sockets (run with a PID filter)
  *   wf_ingress/egress  per packet: find owner -> rule -> bucket -> verdict
  *   wf_sockops       paces new TCP connections of a process with an egress limit
+ *   wf_iter_index    lists the connections of ingress-limited processes (wf_peers)
  *   wf_iter_pace     paces (or unpaces) existing TCP connections after a change
  *
  * Anything not found (no socket, no owner, no rule, no state) passes:
@@ -16,6 +17,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include "wirefisher.h"
 #include "lib/wf_owner.h"
 #include "lib/wf_parse.h"
@@ -122,19 +124,22 @@ int wf_sockops(struct bpf_sock_ops *ops)
 	o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
 	if (!o)
 		return 1;
-	rate = wf_pace_for(o);
+	rate = wf_pace_for(o, WF_DIR_EGRESS);
 	if (rate > 0 && !bpf_setsockopt(ops, WF_SOL_SOCKET, WF_SO_MAX_PACING_RATE, &rate, sizeof(rate)))
 		o->flags |= WF_OWNER_PACED;
 	return 1;
 }
 
+/* Records the connections of processes with an ingress limit, so that
+ * wf_iter_pace can find their sending ends on this host. */
 SEC("iter/tcp")
-int wf_iter_pace(struct bpf_iter__tcp *ctx)
+int wf_iter_index(struct bpf_iter__tcp *ctx)
 {
 	struct sock_common *skc = ctx->sk_common;
+	struct wf_tuple t;
 	struct tcp_sock *tp;
 	struct wf_owner *o;
-	int rate;
+	__u32 rate;
 
 	if (!skc)
 		return 0;
@@ -144,8 +149,43 @@ int wf_iter_pace(struct bpf_iter__tcp *ctx)
 	o = bpf_sk_storage_get(&WF_MAP_OWNER, (struct sock *)tp, 0, 0);
 	if (!o)
 		return 0;
-	rate = wf_pace_for(o);
-	if (rate > 0) {
+	rate = wf_pace_for(o, WF_DIR_INGRESS);
+	if (rate > 0 && wf_tuple_of(skc, &t, 0))
+		bpf_map_update_elem(&WF_MAP_PEERS, &t, &rate, BPF_ANY);
+	return 0;
+}
+
+/* Paces a TCP socket as the rules ask: its own process's egress limit, or
+ * the ingress limit of the local process it sends to (the lower wins). */
+SEC("iter/tcp")
+int wf_iter_pace(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct wf_tuple t;
+	struct tcp_sock *tp;
+	struct wf_owner *o;
+	__u32 *peer;
+	__u32 want;
+	int rate;
+
+	if (!skc)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	o = bpf_sk_storage_get(&WF_MAP_OWNER, (struct sock *)tp, 0, 0);
+	want = o ? wf_pace_for(o, WF_DIR_EGRESS) : 0;
+	if (wf_tuple_of(skc, &t, 1)) {
+		peer = bpf_map_lookup_elem(&WF_MAP_PEERS, &t);
+		if (peer && *peer && (!want || *peer < want))
+			want = *peer;
+	}
+	if (want > 0 && !o) /* a sender nobody tagged: note that we pace it */
+		o = bpf_sk_storage_get(&WF_MAP_OWNER, (struct sock *)tp, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!o)
+		return 0;
+	if (want > 0 && want <= 0x7fffffff) {
+		rate = want;
 		if (!bpf_setsockopt(tp, WF_SOL_SOCKET, WF_SO_MAX_PACING_RATE, &rate, sizeof(rate)))
 			o->flags |= WF_OWNER_PACED;
 	} else if (o->flags & WF_OWNER_PACED) {

@@ -16,6 +16,7 @@
 #define WF_MAP_OWNER   wf_owner   /* sk_storage: socket -> owning process   */
 #define WF_MAP_RULES   wf_rules   /* hash: rule key -> rule (user-written)   */
 #define WF_MAP_STATE   wf_state   /* hash: rule key -> bucket and counters   */
+#define WF_MAP_PEERS   wf_peers   /* hash: limited receiver's TCP tuple -> pacing for its sender */
 
 /* Rule kinds (wf_rule_key.kind). Only PROCESS is matched so far; the
  * others are reserved so the key layout does not change later. */
@@ -68,9 +69,22 @@ struct wf_rule {
 	__u64 time_scale_ns; /* as the user gave it (for display) */
 	__u64 created_ns;  /* CLOCK_REALTIME at creation (for display) */
 	__u32 flags;       /* WF_RULE_* */
-	__u32 pace_rate;   /* EGRESS, TCP: SO_MAX_PACING_RATE per socket (B/s); 0 = none */
+	__u32 pace_rate;   /* TCP: SO_MAX_PACING_RATE per connection (B/s), 0 = none. EGRESS:
+	                    * the process's own sockets; INGRESS: the sending end of each
+	                    * connection, where that end is a socket on this host */
 	char comm[WF_COMM_LEN];  /* process name when the rule was made */
 	char name[WF_NAME_LEN];  /* the rule's name, NUL-terminated */
+};
+
+/* A TCP connection as seen from one end. IPv4 (and IPv4-mapped IPv6)
+ * addresses sit in addr[0] with family 2; IPv6 uses all four words, family 10.
+ * Ports are in host byte order. */
+struct wf_tuple {
+	__u32 family;
+	__u16 lport;
+	__u16 rport;
+	__u32 laddr[4];
+	__u32 raddr[4];
 };
 
 /* Bucket and counters of one rule, written only by the kernel (user space
@@ -96,6 +110,7 @@ struct wf_state {
 _Static_assert(sizeof(struct wf_owner) == 40, "wf_owner layout changed: update Abi/WfOwner.cs");
 _Static_assert(sizeof(struct wf_rule_key) == 16, "wf_rule_key layout changed: update Abi/WfRuleKey.cs");
 _Static_assert(sizeof(struct wf_rule) == 144, "wf_rule layout changed: update Abi/WfRule.cs");
+_Static_assert(sizeof(struct wf_tuple) == 40, "wf_tuple layout changed: update Abi/WfTuple.cs");
 _Static_assert(sizeof(struct wf_state) == 48, "wf_state layout changed: update Abi/WfState.cs");
 
 #endif /* WIREFISHER_H */

@@ -12,7 +12,8 @@ public static class BpfNames
     public const string MapOwner = "wf_owner";
     public const string MapRules = "wf_rules";
     public const string MapState = "wf_state";
-    public static readonly string[] Maps = { MapOwner, MapRules, MapState };
+    public const string MapPeers = "wf_peers";
+    public static readonly string[] Maps = { MapOwner, MapRules, MapState, MapPeers };
 
     public const string ProgSockCreate = "wf_sock_create";
     public const string ProgIngress = "wf_ingress";
@@ -21,9 +22,10 @@ public static class BpfNames
     public const string ProgIterClaim = "wf_iter_claim";
     public const string ProgSockops = "wf_sockops";
     public const string ProgIterPace = "wf_iter_pace";
+    public const string ProgIterIndex = "wf_iter_index";
 
     /// <summary>Iterator programs pinned so that later cmdlets can run them.</summary>
-    public static readonly string[] PinnedPrograms = { ProgIterClaim, ProgIterPace };
+    public static readonly string[] PinnedPrograms = { ProgIterClaim, ProgIterIndex, ProgIterPace };
 
     /// <summary>Programs attached to the cgroup v2 root, each held by a pinned link of the same name.</summary>
     public static readonly string[] CgroupPrograms = { ProgSockCreate, ProgIngress, ProgEgress, ProgSockops };

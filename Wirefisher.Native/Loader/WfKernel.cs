@@ -89,20 +89,28 @@ public static unsafe class WfKernel
     }
 
     /// <summary>
-    /// Applies the egress rules' pacing to every existing TCP socket, and lifts
-    /// it where no rule asks for it any more. iter/tcp walks the sockets of the
-    /// network namespace it is created in, so it runs once in each namespace
-    /// that has a process.
+    /// Applies the rules' TCP pacing to every existing TCP socket, and lifts it
+    /// where no rule asks for it any more: first the connections of processes
+    /// with an ingress limit are listed (wf_peers), then every socket is paced
+    /// for its own egress limit or for the ingress limit of the local process
+    /// it sends to. iter/tcp walks the sockets of the network namespace it is
+    /// created in, so both run once in each namespace that has a process.
     /// </summary>
     public static void Repace()
     {
-        using var prog = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgIterPace));
-        foreach (string ns in Netns.All())
-            Netns.Run(ns, () =>
-            {
-                using var link = new BpfFd(LibbpfCheck.Fd(Libbpf.BpfLinkCreate(prog.Fd, 0, Libbpf.BPF_TRACE_ITER, null), "Creating the TCP pacing iterator"));
-                Drain(link.Fd);
-            });
+        using (var peers = new Maps.BpfMap<Abi.WfTuple, uint>(BpfNames.MapPeers))
+            foreach (var k in peers.Keys()) peers.Delete(k);
+        var namespaces = Netns.All().ToList();
+        foreach (string prog in new[] { BpfNames.ProgIterIndex, BpfNames.ProgIterPace })
+        {
+            using var fd = BpfFd.OpenPinned(WfPaths.Pin(prog));
+            foreach (string ns in namespaces)
+                Netns.Run(ns, () =>
+                {
+                    using var link = new BpfFd(LibbpfCheck.Fd(Libbpf.BpfLinkCreate(fd.Fd, 0, Libbpf.BPF_TRACE_ITER, null), $"Creating iterator {prog}"));
+                    Drain(link.Fd);
+                });
+        }
     }
 
     /// <summary>Re-tags every socket of one process as its own (the task_file iterator, filtered by PID).</summary>

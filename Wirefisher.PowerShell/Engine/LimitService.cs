@@ -58,7 +58,7 @@ public static class LimitService
                 rule.StartMinNs = min;
                 rule.StartMaxNs = max;
                 rule.TimeScaleNs = (ulong)limit.TimeScale.Ticks * 100;
-                rule.PaceRate = key.Dir == AbiConst.DirEgress ? Pacing.PerSocket(limit.Rate, TcpSockets.CountEstablished(limit.Process.Pid)) : 0;
+                rule.PaceRate = Pacing.PerSocket(limit.Rate, TcpSockets.CountEstablished(limit.Process.Pid));
                 if (rule.CreatedNs == 0)
                     rule.CreatedNs = (ulong)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
                 rule.SetComm(limit.Process.Name);
@@ -69,7 +69,7 @@ public static class LimitService
             // The process's sockets that existed before, or that were inherited
             // or accepted from a listener another process made, become its own.
             WfKernel.ClaimSockets(limit.Process.Pid);
-            if (keys.Any(k => k.Dir == AbiConst.DirEgress)) WfKernel.Repace();
+            WfKernel.Repace();
         }
         catch
         {
@@ -93,7 +93,7 @@ public static class LimitService
         bool had;
         using (var store = new RuleStore())
             had = store.Remove(KeyOf(rule));
-        if (rule.Direction == Direction.Egress) WfKernel.Repace(); // its TCP sockets get their speed back
+        WfKernel.Repace(); // its TCP connections get their speed back
         return had;
     }
 

@@ -3,7 +3,8 @@ using System;
 namespace Wirefisher.Engine;
 
 /// <summary>
-/// The pacing rate an egress limit gives each TCP connection of the process:
+/// The pacing rate a limit gives each TCP connection of the process (egress:
+/// the process's own end; ingress: the sending end, where it is on this host):
 /// the rate shared among the connections open when the limit was set (at least
 /// one). Connections opened later get the same share; the token bucket behind
 /// the pacing holds the total in any case.

@@ -1,0 +1,14 @@
+using System.Runtime.InteropServices;
+
+namespace Wirefisher.Native.Abi;
+
+/// <summary>Mirror of struct wf_tuple (bpf/wirefisher.h): a TCP connection seen from one end.</summary>
+[CField("wf_tuple"), StructLayout(LayoutKind.Sequential)]
+public unsafe struct WfTuple
+{
+    [CField("family")] public uint Family;
+    [CField("lport")] public ushort LPort;
+    [CField("rport")] public ushort RPort;
+    [CField("laddr")] public fixed uint LAddr[4];
+    [CField("raddr")] public fixed uint RAddr[4];
+}
