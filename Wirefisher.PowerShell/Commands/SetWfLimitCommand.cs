@@ -20,11 +20,14 @@ public sealed class SetWfLimitCommand : WfCmdlet
     [ValidateNotNullOrEmpty]
     public int[] Pid { get; set; } = Array.Empty<int>();
 
-    /// <summary>Bytes per second: 1MB, 1048576, "1M", "512K", "8Mbit", "100Mbps".</summary>
+    /// <summary>
+    /// Bytes per second: a number (1MB, 1048576) or a string ("1M", "512K", "8Mbit",
+    /// "100Mbps"). Typed object so that a bad value is our InvalidArgument error
+    /// with a message that says how to write a rate, not a binder error.
+    /// </summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
-    [RateTransformation]
     [Alias("RateBps", "ThrottleRateActionBitsPerSecond")]
-    public ulong Rate { get; set; }
+    public object Rate { get; set; } = 0UL;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [DirectionTransformation]
@@ -32,8 +35,10 @@ public sealed class SetWfLimitCommand : WfCmdlet
 
     /// <summary>The window over which the rate must hold: "500ms", "1s", "2m" or a TimeSpan.</summary>
     [Parameter]
-    [TimeScaleTransformation]
-    public TimeSpan TimeScale { get; set; } = TimeSpan.FromSeconds(1);
+    public object TimeScale { get; set; } = TimeSpan.FromSeconds(1);
+
+    private ulong _rate;
+    private TimeSpan _timeScale;
 
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -43,21 +48,26 @@ public sealed class SetWfLimitCommand : WfCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void BeginProcessing()
-    {
-        Run(() => LimitService.Validate(Rate, TimeScale), "InvalidArgument", Rate);
-        RequireRoot("Setting a limit");
-    }
+    protected override void BeginProcessing() => RequireRoot("Setting a limit");
 
     protected override void ProcessRecord()
     {
-        Run(() => LimitService.Validate(Rate, TimeScale), "InvalidArgument", Rate);
+        try
+        {
+            _rate = RateParser.RateFrom(Rate);
+            _timeScale = RateParser.TimeSpanFrom(TimeScale);
+            LimitService.Validate(_rate, _timeScale);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            Fail(e.Message, "InvalidArgument", ErrorCategory.InvalidArgument, Rate);
+        }
         foreach (int pid in Pid)
         {
             ProcessInfo? p = ProcessInfo.TryGet(pid);
             if (p is null)
                 Fail($"No process with PID {pid} exists. Find the PID with Get-Process or Get-NetTCPConnection.", "ProcessNotFound", ErrorCategory.ObjectNotFound, pid);
-            _limits.Add(new ProcessLimit(p!, Direction, Rate, TimeScale, Name));
+            _limits.Add(new ProcessLimit(p!, Direction, _rate, _timeScale, Name));
         }
     }
 

@@ -62,6 +62,40 @@ public static class RateParser
         throw new FormatException($"'{text}' is not a time scale. Write it as '500ms', '1s', '2m' or a TimeSpan.");
     }
 
+    /// <summary>
+    /// A rate from whatever PowerShell bound: a number (1MB, 1048576) or a string.
+    /// Throws FormatException with a message that says how to write one.
+    /// </summary>
+    public static ulong RateFrom(object? value)
+    {
+        object? v = value is System.Management.Automation.PSObject p ? p.BaseObject : value;
+        switch (v)
+        {
+            case string s:
+                return ParseRate(s);
+            case byte or sbyte or short or ushort or int or uint or long or ulong or float or double or decimal:
+                decimal d = Convert.ToDecimal(v, CultureInfo.InvariantCulture);
+                if (d < 0) throw new FormatException($"A rate cannot be negative ({v}). Give bytes per second, such as 1MB or '8Mbit'.");
+                if (d > ulong.MaxValue) throw new FormatException($"{v} is too large a rate.");
+                return (ulong)Math.Round(d);
+            default:
+                throw new FormatException($"'{v}' is not a rate. Give bytes per second as a number (1MB) or a string such as '512K' or '100Mbit'.");
+        }
+    }
+
+    /// <summary>A time scale from a TimeSpan, a number of seconds, or a string such as "500ms".</summary>
+    public static TimeSpan TimeSpanFrom(object? value)
+    {
+        object? v = value is System.Management.Automation.PSObject p ? p.BaseObject : value;
+        return v switch
+        {
+            TimeSpan t => t,
+            string s => ParseTimeSpan(s),
+            byte or short or int or long or float or double or decimal => TimeSpan.FromSeconds(Convert.ToDouble(v, CultureInfo.InvariantCulture)),
+            _ => throw new FormatException($"'{v}' is not a time scale. Write it as '500ms', '1s', '2m' or a TimeSpan."),
+        };
+    }
+
     /// <summary>Formats bytes per second for people: 1048576 -> "1 MiB/s".</summary>
     public static string FormatRate(double bytesPerSecond) => FormatBytes(bytesPerSecond) + "/s";
 
