@@ -55,3 +55,43 @@ public class RateParserTests
     [InlineData(512, "512 B/s")]
     public void FormatsRates(double rate, string expected) => Assert.Equal(expected, RateParser.FormatRate(rate));
 }
+
+public class RateFromTests
+{
+    [Fact]
+    public void TakesPowerShellNumbers()
+    {
+        Assert.Equal(1048576UL, RateParser.RateFrom(1048576));        // 1MB is an Int32
+        Assert.Equal(1048576UL, RateParser.RateFrom(1048576L));
+        Assert.Equal(1572864UL, RateParser.RateFrom(1.5 * 1048576));  // 1.5MB is a Double
+        Assert.Equal(1048576UL, RateParser.RateFrom(new System.Management.Automation.PSObject("1M")));
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(-0.5)]
+    public void RefusesNegativeRates(double v) => Assert.Throws<FormatException>(() => RateParser.RateFrom(v));
+
+    [Fact]
+    public void RefusesOtherTypes() => Assert.Throws<FormatException>(() => RateParser.RateFrom(new object()));
+
+    [Fact]
+    public void TimeScalesFromNumbersAndStrings()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(2), RateParser.TimeSpanFrom(2));
+        Assert.Equal(TimeSpan.FromMilliseconds(500), RateParser.TimeSpanFrom("500ms"));
+        Assert.Equal(TimeSpan.FromMinutes(1), RateParser.TimeSpanFrom(TimeSpan.FromMinutes(1)));
+        Assert.Throws<FormatException>(() => RateParser.TimeSpanFrom("later"));
+    }
+}
+
+public class PacingTests
+{
+    [Theory]
+    [InlineData(1048576UL, 0, 1048576U)]
+    [InlineData(1048576UL, 1, 1048576U)]
+    [InlineData(1048576UL, 4, 262144U)]
+    [InlineData(12_500_000_000UL, 1, 0U)]   // beyond what SO_MAX_PACING_RATE (int) holds: no pacing
+    public void SharesTheRateAmongConnections(ulong rate, int conns, uint expected) =>
+        Assert.Equal(expected, Pacing.PerSocket(rate, conns));
+}

@@ -1,0 +1,99 @@
+# Limits live in the kernel, pinned: they outlive the pwsh that set them, another
+# pwsh sees and changes them, and Disable-Wirefisher leaves nothing behind.
+
+BeforeAll {
+    Import-Module $env:WIREFISHER_MODULE -Force
+    Import-Module "$PSScriptRoot/WfTestHelpers.psm1" -Force
+    Assert-WfKernelTestable
+    function Invoke-OtherPwsh([string] $Script) {
+        # a separate pwsh process: nothing of this one's state can leak into it
+        $out = & dotnet "$PSHOME/pwsh.dll" -NoProfile -NonInteractive -Command "Import-Module '$env:WIREFISHER_MODULE'; $Script" 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "child pwsh failed: $out" }
+        $out
+    }
+}
+
+AfterAll { Disable-Wirefisher -ErrorAction SilentlyContinue }
+
+Describe 'Persistence' -Tag Kernel {
+    BeforeAll { $script:pair = Start-WfTrafficPair -Proto tcp -Pattern flood }
+    AfterAll { Stop-WfTrafficPair $script:pair }
+
+    It 'a limit set in one pwsh process is read, changed and removed from others' {
+        $receiver = $pair.Receiver.Pid
+        Invoke-OtherPwsh "Set-WfLimit -Pid $receiver -Rate 2MB -Direction Ingress -Name persist-test" | Out-Null
+
+        $seen = Invoke-OtherPwsh "Get-WfLimit -Name persist-test | ForEach-Object { '{0} {1} {2} {3}' -f `$_.Pid, `$_.Direction, `$_.Rate, `$_.State }"
+        $seen | Should -Be "$receiver Ingress $(2MB) Active"
+        # and the kernel really holds the flow to it, with nobody holding a file descriptor
+        (Measure-WfLimitAccuracy $pair -Rate 2MB -Seconds 3).MeanRatio | Should -BeLessOrEqual 1.03
+
+        Invoke-OtherPwsh "Set-WfLimit -Pid $receiver -Rate 1MB -Direction Ingress" | Out-Null
+        $r = Get-WfLimit -Pid $receiver
+        $r.Rate | Should -Be 1MB
+        $r.Name | Should -Be 'persist-test' -Because 'changing the rate keeps the rule'
+        $r.PassedBytes | Should -BeGreaterThan 2MB -Because 'the counters are kept across a change'
+
+        Invoke-OtherPwsh "Remove-WfLimit -Name persist-test" | Out-Null
+        Get-WfLimit -Pid $receiver | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Rules follow the process, not the PID' -Tag Kernel {
+    It 'shows ProcessExited when the process is gone' {
+        $p = Start-Process -FilePath sleep -ArgumentList 30 -PassThru
+        try {
+            Set-WfLimit -Pid $p.Id -Rate 1MB
+            (Get-WfLimit -Pid $p.Id).State | Should -Be @('Active', 'Active')
+        } finally { $p.Kill(); $p.WaitForExit() }
+        (Get-WfLimit -Pid $p.Id).State | Should -Be @('ProcessExited', 'ProcessExited')
+        Remove-WfLimit -Pid $p.Id
+    }
+
+    It 'pipes from Get-Process and back into Remove-WfLimit' {
+        $p = Start-Process -FilePath sleep -ArgumentList 30 -PassThru
+        try {
+            $rules = Get-Process -Id $p.Id | Set-WfLimit -Rate '512K' -Direction Outbound -PassThru
+            $rules.Count | Should -Be 1
+            $rules[0].Direction | Should -Be 'Egress'
+            $rules[0].Rate | Should -Be 512KB
+            $rules[0].ProcessName | Should -Be 'sleep'
+            $rules[0].Burst | Should -BeGreaterThan 0
+            Get-WfLimit -Pid $p.Id | Remove-WfLimit
+            Get-WfLimit -Pid $p.Id | Should -BeNullOrEmpty
+        } finally { $p.Kill() }
+    }
+
+    It 'supports -WhatIf without changing anything' {
+        $before = @(Get-WfLimit).Count
+        Set-WfLimit -Pid $PID -Rate 1MB -WhatIf
+        @(Get-WfLimit).Count | Should -Be $before
+    }
+}
+
+Describe 'Get-WfStatus and Disable-Wirefisher' -Tag Kernel {
+    It 'reports the attached hooks' {
+        Enable-Wirefisher
+        $s = Get-WfStatus
+        $s.Enabled | Should -BeTrue
+        $s.AttachedHooks.Count | Should -Be 4
+        $s.Cgroup2Path | Should -Not -BeNullOrEmpty
+        (Get-Item $s.PinDirectory).UnixFileMode.ToString() | Should -Be 'UserRead, UserWrite, UserExecute'
+    }
+
+    It 'Enable-Wirefisher is idempotent' {
+        Enable-Wirefisher
+        Enable-Wirefisher
+        (Get-WfStatus).Enabled | Should -BeTrue
+    }
+
+    It 'leaves no program, link or pin behind' {
+        Set-WfLimit -Pid $PID -Rate 1MB
+        Disable-Wirefisher
+        Test-Path (Get-WfStatus).PinDirectory | Should -BeFalse
+        (bpftool prog show | Select-String -Pattern 'name wf_') | Should -BeNullOrEmpty
+        (bpftool link show | Select-String -Pattern 'wf_') | Should -BeNullOrEmpty
+        (Get-WfStatus).Enabled | Should -BeFalse
+        Get-WfLimit | Should -BeNullOrEmpty
+    }
+}
