@@ -19,10 +19,16 @@ public sealed class RuleStore : IDisposable
     private readonly BpfMap<WfRuleKey, WfRule> _rules = new(BpfNames.MapRules);
     private readonly BpfMap<WfRuleKey, WfState> _state = new(BpfNames.MapState);
 
-    /// <summary>Adds or changes a rule in place. Returns true if it was new.</summary>
+    /// <summary>
+    /// Adds or changes a rule in place. Returns true if it was new. A new bucket
+    /// starts empty (its theoretical arrival time one burst ahead of now), so a
+    /// limit set on a running flow passes the rate from its first second on,
+    /// not a bucketful more.
+    /// </summary>
     public bool Put(WfRuleKey key, WfRule rule)
     {
-        bool created = _state.Update(key, default, Libbpf.BPF_NOEXIST);
+        var empty = new WfState { TatNs = MonotonicNs() + rule.BurstNs };
+        bool created = _state.Update(key, empty, Libbpf.BPF_NOEXIST);
         try
         {
             _rules.Update(key, rule);
@@ -34,6 +40,10 @@ public sealed class RuleStore : IDisposable
         }
         return created;
     }
+
+    /// <summary>CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns (Stopwatch uses it on Linux).</summary>
+    public static ulong MonotonicNs() =>
+        (ulong)((UInt128)(ulong)System.Diagnostics.Stopwatch.GetTimestamp() * 1_000_000_000 / (ulong)System.Diagnostics.Stopwatch.Frequency);
 
     public bool Remove(WfRuleKey key)
     {

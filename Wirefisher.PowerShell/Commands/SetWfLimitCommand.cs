@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using Wirefisher.Engine;
 using Wirefisher.Native.Loader;
@@ -14,7 +15,7 @@ public sealed class SetWfLimitCommand : WfCmdlet
     private const string ProcessSet = "Process";
     private readonly List<ProcessLimit> _limits = new();
 
-    /// <summary>The processes to limit; binds Id (Get-Process) and OwningProcess (Get-NetTCPConnection) from the pipeline.</summary>
+    /// <summary>The processes to limit; binds Id (Get-Process), Pid (Get-WfLimit) and OwningProcess from the pipeline.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessSet)]
     [Alias("Id", "OwningProcess")]
     [ValidateNotNullOrEmpty]
@@ -26,7 +27,7 @@ public sealed class SetWfLimitCommand : WfCmdlet
     /// with a message that says how to write a rate, not a binder error.
     /// </summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
-    [Alias("RateBps", "ThrottleRateActionBitsPerSecond")]
+    [Alias("RateBps")] // the original's rate_bps, which meant bytes per second
     public object Rate { get; set; } = 0UL;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -66,7 +67,7 @@ public sealed class SetWfLimitCommand : WfCmdlet
         {
             ProcessInfo? p = ProcessInfo.TryGet(pid);
             if (p is null)
-                Fail($"No process with PID {pid} exists. Find the PID with Get-Process or Get-NetTCPConnection.", "ProcessNotFound", ErrorCategory.ObjectNotFound, pid);
+                Fail($"No process with PID {pid} exists. Find the PID with Get-Process.", "ProcessNotFound", ErrorCategory.ObjectNotFound, pid);
             _limits.Add(new ProcessLimit(p!, Direction, _rate, _timeScale, Name));
         }
     }
@@ -79,6 +80,7 @@ public sealed class SetWfLimitCommand : WfCmdlet
             $"Limit to {RateParser.FormatRate(l.Rate)}"));
         if (chosen.Count == 0) return;
         Run(() => WfKernel.Enable(), "EnableFailed");
+        var before = Run(() => LimitService.Get(), "ReadFailed").Select(LimitService.KeyOf).ToHashSet();
         var done = new List<RateRule>();
         try
         {
@@ -87,7 +89,9 @@ public sealed class SetWfLimitCommand : WfCmdlet
         }
         catch
         {
-            foreach (RateRule r in done) LimitService.Remove(r);
+            // take back the limits this call added (limits it only changed keep their new rate)
+            foreach (RateRule r in done.Where(r => !before.Contains(LimitService.KeyOf(r))))
+                LimitService.Remove(r);
             throw;
         }
         if (PassThru) WriteObject(done, enumerateCollection: true);

@@ -45,6 +45,7 @@ public static class LimitService
         var keys = KernelDirections(limit.Direction)
             .Select(d => new WfRuleKey(AbiConst.KindProcess, d, (ulong)limit.Process.Pid)).ToList();
         var written = new List<WfRuleKey>();
+        int connections = TcpSockets.CountEstablished(limit.Process.Pid);
         try
         {
             foreach (WfRuleKey key in keys)
@@ -53,12 +54,12 @@ public static class LimitService
                 bool same = rule.StartMinNs == min && rule.StartMaxNs == max;
                 if (!same) rule = default; // an old process's rule under a reused PID: start afresh
                 rule.Rate = limit.Rate;
-                rule.BurstNs = Bucket.BurstNs(limit.Rate, limit.TimeScale);
+                rule.BurstNs = Bucket.BurstNs(limit.Rate, limit.TimeScale, connections);
                 rule.NsPerByte = Bucket.NsPerByte(limit.Rate);
                 rule.StartMinNs = min;
                 rule.StartMaxNs = max;
                 rule.TimeScaleNs = (ulong)limit.TimeScale.Ticks * 100;
-                rule.PaceRate = Pacing.PerSocket(limit.Rate, TcpSockets.CountEstablished(limit.Process.Pid));
+                rule.PaceRate = Pacing.PerSocket(limit.Rate, connections);
                 if (rule.CreatedNs == 0)
                     rule.CreatedNs = (ulong)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
                 rule.SetComm(limit.Process.Name);

@@ -78,7 +78,7 @@ Describe 'Get-WfStatus and Disable-Wirefisher' -Tag Kernel {
         $s.Enabled | Should -BeTrue
         $s.AttachedHooks.Count | Should -Be 4
         $s.Cgroup2Path | Should -Not -BeNullOrEmpty
-        (Get-Item $s.PinDirectory).UnixFileMode.ToString() | Should -Be 'UserRead, UserWrite, UserExecute'
+        (stat -c %a $s.PinDirectory) | Should -Be '700'
     }
 
     It 'Enable-Wirefisher is idempotent' {

@@ -99,12 +99,14 @@ function Get-WfLastTickIndex {
 
 function Measure-WfLimitAccuracy {
     <#
-    Ticks after the limit was set: the one under way is skipped, then $Seconds whole
-    seconds. Returns Mean (bytes/s), MeanRatio, the per-second ratios, and WorstAfterFirst
-    (the largest |ratio - 1| of the seconds after the first).
+    Ticks after the limit was set: the one under way and $Settle more are skipped (the
+    receiving application may still be reading what sat in its socket buffers before the
+    limit came: bytes the limit never saw), then $Seconds whole seconds. Returns Mean
+    (bytes/s), MeanRatio, the per-second ratios, and WorstAfterFirst (the largest
+    |ratio - 1| of the seconds after the first).
     #>
-    param($Pair, [double] $Rate, [int] $Seconds = 10)
-    $start = (Get-WfLastTickIndex $Pair) + 1   # the tick under way when the limit came
+    param($Pair, [double] $Rate, [int] $Seconds = 10, [int] $Settle = 1)
+    $start = (Get-WfLastTickIndex $Pair) + 1 + $Settle
     $ticks = Get-WfReceiverTicks $Pair -Count $Seconds -After $start
     $rates = @($ticks | ForEach-Object { $_.bytes / $_.dt })
     $ratios = @($rates | ForEach-Object { $_ / $Rate })

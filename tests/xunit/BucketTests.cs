@@ -30,6 +30,7 @@ public class BucketTests
     {
         Assert.Equal((ulong)(10 * 1048576 * Bucket.Fraction), Bucket.CapacityBytes(10 * 1048576, TimeSpan.FromSeconds(1)));
         Assert.Equal(Bucket.MinBytes, Bucket.CapacityBytes(10240, TimeSpan.FromSeconds(1)));
+        Assert.Equal(5 * Bucket.MinBytes, Bucket.CapacityBytes(1048576, TimeSpan.FromSeconds(1), connections: 4));
         ulong rate = 1048576;
         double ns = Bucket.BurstNs(rate, TimeSpan.FromSeconds(1));
         Assert.InRange(ns / 1e9 * rate, Bucket.CapacityBytes(rate, TimeSpan.FromSeconds(1)) - 1.0, Bucket.CapacityBytes(rate, TimeSpan.FromSeconds(1)) + 1.0);

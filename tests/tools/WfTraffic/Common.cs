@@ -129,11 +129,33 @@ internal sealed class JsonLine
 internal static class Out
 {
     private static readonly object Gate = new();
-    private static readonly StreamWriter Writer = new(Console.OpenStandardOutput(), new UTF8Encoding(false), 4096)
+    private static readonly StreamWriter Writer = new(OpenStdout(), new UTF8Encoding(false), 4096)
     {
         AutoFlush = true,
         NewLine = "\n",
     };
+
+    /// <summary>
+    /// When stdout is a pipe or socket, a FileStream on fd 1 rather than
+    /// Console.OpenStandardOutput(): the console stream silently ignores EPIPE, while we
+    /// want to notice that the reader went away. Files and terminals keep the console
+    /// stream (a FileStream would pwrite() at its own offset and clobber stderr output
+    /// sharing the same file).
+    /// </summary>
+    private static Stream OpenStdout()
+    {
+        try
+        {
+            string? target = new FileInfo("/proc/self/fd/1").LinkTarget;
+            if (target == null || !(target.StartsWith("pipe:", StringComparison.Ordinal) || target.StartsWith("socket:", StringComparison.Ordinal)))
+                return Console.OpenStandardOutput();
+            return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+        }
+        catch (Exception)
+        {
+            return Console.OpenStandardOutput();
+        }
+    }
 
     public static void Line(JsonLine line)
     {
@@ -144,9 +166,9 @@ internal static class Out
             {
                 Writer.WriteLine(s);
             }
-            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            catch (Exception)
             {
-                // Nobody is reading us any more: stop quietly.
+                // Nobody is reading us any more (EPIPE, EBADF, ...): stop quietly.
                 Shutdown.Request("stdout-closed");
             }
         }
