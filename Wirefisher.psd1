@@ -9,6 +9,7 @@
     FormatsToProcess     = @('Wirefisher.Format.ps1xml')
     CmdletsToExport      = @(
         'Set-WfLimit', 'Get-WfLimit', 'Remove-WfLimit',
+        'Get-WfFlowRate', 'Watch-WfFlowRate',
         'Enable-Wirefisher', 'Disable-Wirefisher', 'Get-WfStatus'
     )
     FunctionsToExport    = @()

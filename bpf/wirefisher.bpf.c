@@ -10,6 +10,8 @@
  *   wf_sockops       paces new TCP connections of a process with an egress limit
  *   wf_iter_index    lists the connections of ingress-limited processes (wf_peers)
  *   wf_iter_pace     paces (or unpaces) existing TCP connections after a change
+ *   wf_iter_conns    reports every socket's rates (Get-WfFlowRate -By Connection)
+ *   wf_proc_exit     forgets a process's rates when it exits
  *
  * Anything not found (no socket, no owner, no rule, no state) passes:
  * Wirefisher never black-holes a host.
@@ -18,13 +20,19 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
 #include "wirefisher.h"
 #include "lib/wf_owner.h"
 #include "lib/wf_parse.h"
+#include "lib/wf_account.h"
 #include "lib/wf_police.h"
 #include "lib/wf_pace.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Puts struct wf_conn, which only the iterator's stack uses, into the object's
+ * BTF, where the layout test (tests/xunit/AbiLayoutTests.cs) finds it. */
+const struct wf_conn *wf_btf_anchor_conn __attribute__((unused));
 
 SEC("cgroup/sock_create")
 int wf_sock_create(struct bpf_sock *sk)
@@ -39,28 +47,30 @@ int wf_sock_create(struct bpf_sock *sk)
 	return 1; /* never refuse a socket */
 }
 
-/* Find the process rule for this packet and police it. 1 = pass. */
+/* Per packet: who owns it, is there a rule, does the bucket let it pass;
+ * then count it. 1 = pass. */
 static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 {
 	struct wf_owner *o = wf_owner_of_skb(skb);
 	struct wf_rule_key key = { .kind = WF_KIND_PROCESS, .dir = dir };
+	__u32 len = wf_payload_len(skb);
 	struct wf_rule *r;
 	struct wf_state *s;
-	__u32 len;
+	int pass = 1;
 
-	if (!o)
-		return 1;
-	key.id = o->tgid;
-	r = bpf_map_lookup_elem(&WF_MAP_RULES, &key);
-	if (!r || !wf_rule_matches(r, o))
-		return 1;
-	s = bpf_map_lookup_elem(&WF_MAP_STATE, &key);
-	if (!s)
-		return 1;
-	len = wf_payload_len(skb);
 	if (!len)
-		return 1; /* pure ACKs and control packets pass free */
-	return wf_police(r, s, len);
+		return 1; /* pure ACKs and control packets pass free and uncounted */
+	if (o) {
+		key.id = o->tgid;
+		r = bpf_map_lookup_elem(&WF_MAP_RULES, &key);
+		if (r && wf_rule_matches(r, o)) {
+			s = bpf_map_lookup_elem(&WF_MAP_STATE, &key);
+			if (s)
+				pass = wf_police(r, s, len);
+		}
+	}
+	wf_account(skb, o ? o->tgid : 0, dir, len, pass);
+	return pass;
 }
 
 SEC("cgroup_skb/ingress")
@@ -193,5 +203,42 @@ int wf_iter_pace(struct bpf_iter__tcp *ctx)
 		bpf_setsockopt(tp, WF_SOL_SOCKET, WF_SO_MAX_PACING_RATE, &rate, sizeof(rate));
 		o->flags &= ~WF_OWNER_PACED;
 	}
+	return 0;
+}
+
+/* Reports each socket's rates as a struct wf_conn (read without the lock:
+ * tracing programs cannot take it, so a record may be a packet out of step). */
+SEC("iter/bpf_sk_storage_map")
+int wf_iter_conns(struct bpf_iter__bpf_sk_storage_map *ctx)
+{
+	struct wf_flowstat *f = ctx->value;
+	struct sock *sk = ctx->sk;
+	struct wf_owner *o;
+	struct wf_conn c;
+
+	if (!f || !sk)
+		return 0;
+	__builtin_memset(&c, 0, sizeof(c));
+	if (!wf_tuple_of(&sk->__sk_common, &c.tuple, 0))
+		return 0;
+	c.protocol = BPF_CORE_READ(sk, sk_protocol);
+	o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
+	if (o) {
+		c.tgid = o->tgid;
+		__builtin_memcpy(c.comm, o->comm, sizeof(c.comm));
+	}
+	bpf_probe_read_kernel(&c.in, sizeof(c.in), &f->in);
+	bpf_probe_read_kernel(&c.out, sizeof(c.out), &f->out);
+	bpf_seq_write(ctx->meta->seq, &c, sizeof(c));
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(wf_proc_exit, struct task_struct *task, bool group_dead)
+{
+	struct wf_proc_key key = { .tgid = task->tgid };
+
+	if (group_dead)
+		bpf_map_delete_elem(&WF_MAP_PROCS, &key);
 	return 0;
 }

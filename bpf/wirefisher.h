@@ -17,6 +17,11 @@
 #define WF_MAP_RULES   wf_rules   /* hash: rule key -> rule (user-written)   */
 #define WF_MAP_STATE   wf_state   /* hash: rule key -> bucket and counters   */
 #define WF_MAP_PEERS   wf_peers   /* hash: limited receiver's TCP tuple -> pacing for its sender */
+#define WF_MAP_FLOW    wf_flow    /* sk_storage: socket -> its rates, both directions */
+#define WF_MAP_PROCS   wf_procs   /* hash: (tgid, dir) -> the process's rates */
+
+/* Rate windows close at the first packet at least this long after the last close. */
+#define WF_WINDOW_NS 1000000000ULL
 
 /* Rule kinds (wf_rule_key.kind). Only PROCESS is matched so far; the
  * others are reserved so the key layout does not change later. */
@@ -76,7 +81,7 @@ struct wf_rule {
 	char name[WF_NAME_LEN];  /* the rule's name, NUL-terminated */
 };
 
-/* A TCP connection as seen from one end. IPv4 (and IPv4-mapped IPv6)
+/* A connection as seen from one end. IPv4 (and IPv4-mapped IPv6)
  * addresses sit in addr[0] with family 2; IPv6 uses all four words, family 10.
  * Ports are in host byte order. */
 struct wf_tuple {
@@ -87,12 +92,57 @@ struct wf_tuple {
 	__u32 raddr[4];
 };
 
-/* Bucket and counters of one rule, written only by the kernel (user space
- * creates the entry zeroed and deletes it with the rule).
+/* The original's four rates, kept per flow and updated per packet (under the
+ * lock of the struct that holds it). Bytes are payload bytes that passed.
+ * A window closes at the first packet at least WF_WINDOW_NS after the last
+ * close: instant = the window's bytes / its length; peak = the largest
+ * instant; smoothed = smoothed - smoothed/8 + instant/8 per closed window
+ * (the first window takes instant as it is). The average (bytes / time
+ * since first_ns) and the decay of a quiet flow are worked out when read. */
+struct wf_rate {
+	__u64 first_ns;
+	__u64 last_ns;
+	__u64 win_start_ns;
+	__u64 win_bytes;
+	__u64 windows;     /* windows closed so far */
+	__u64 bytes;
+	__u64 packets;
+	__u64 dropped_bytes;
+	__u64 dropped_packets;
+	__u64 instant;     /* bytes per second */
+	__u64 peak;
+	__u64 smoothed;
+};
+
+/* Rates of one socket (sk_storage) or of one process and direction (hash). */
+struct wf_flowstat {
+	struct bpf_spin_lock lock;
+	__u32 pad;
+	struct wf_rate in;
+	struct wf_rate out;
+};
+
+struct wf_proc_key {
+	__u32 tgid;        /* 0 = traffic whose socket has no known owner */
+	__u32 pad;
+};
+
+/* One connection as the connection iterator reports it (bpf_seq_write). */
+struct wf_conn {
+	struct wf_tuple tuple;
+	__u32 tgid;
+	__u32 protocol;    /* IPPROTO_TCP or IPPROTO_UDP */
+	char comm[WF_COMM_LEN];
+	struct wf_rate in;
+	struct wf_rate out;
+};
+
+/* Bucket and rates of one rule, written only by the kernel (user space
+ * creates the entry and deletes it with the rule).
  *
  * The bucket is kept in its virtual-scheduling form (GCRA): tat_ns is the
- * time at which the bucket would be full again. A packet of len bytes
- * passes if tat_ns - now <= burst_ns, and then moves tat_ns on by
+ * theoretical arrival time, when the bucket's debt is paid off. A packet of
+ * len bytes passes if tat_ns - now <= burst_ns, and then moves tat_ns on by
  * len * ns_per_byte. This is exactly a token bucket with capacity
  * rate * burst_ns bytes (tokens = (burst_ns - (tat_ns - now)) * rate), but
  * needs no multiplication of a time by a rate, so nothing overflows after
@@ -101,16 +151,17 @@ struct wf_state {
 	struct bpf_spin_lock lock;
 	__u32 tat_frac;    /* fraction of a ns, in 1/2^WF_FP_SHIFT */
 	__u64 tat_ns;
-	__u64 passed_bytes;
-	__u64 passed_packets;
-	__u64 dropped_bytes;
-	__u64 dropped_packets;
+	struct wf_rate rate;
 };
 
 _Static_assert(sizeof(struct wf_owner) == 40, "wf_owner layout changed: update Abi/WfOwner.cs");
 _Static_assert(sizeof(struct wf_rule_key) == 16, "wf_rule_key layout changed: update Abi/WfRuleKey.cs");
 _Static_assert(sizeof(struct wf_rule) == 144, "wf_rule layout changed: update Abi/WfRule.cs");
 _Static_assert(sizeof(struct wf_tuple) == 40, "wf_tuple layout changed: update Abi/WfTuple.cs");
-_Static_assert(sizeof(struct wf_state) == 48, "wf_state layout changed: update Abi/WfState.cs");
+_Static_assert(sizeof(struct wf_rate) == 96, "wf_rate layout changed: update Abi/WfRate.cs");
+_Static_assert(sizeof(struct wf_flowstat) == 200, "wf_flowstat layout changed: update Abi/WfFlowStat.cs");
+_Static_assert(sizeof(struct wf_proc_key) == 8, "wf_proc_key layout changed: update Abi/WfProcKey.cs");
+_Static_assert(sizeof(struct wf_conn) == 256, "wf_conn layout changed: update Abi/WfConn.cs");
+_Static_assert(sizeof(struct wf_state) == 112, "wf_state layout changed: update Abi/WfState.cs");
 
 #endif /* WIREFISHER_H */

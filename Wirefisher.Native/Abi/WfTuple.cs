@@ -11,4 +11,10 @@ public unsafe struct WfTuple
     [CField("rport")] public ushort RPort;
     [CField("laddr")] public fixed uint LAddr[4];
     [CField("raddr")] public fixed uint RAddr[4];
+
+    public System.Net.IPAddress Local() { fixed (uint* a = LAddr) return ToAddress(a); }
+    public System.Net.IPAddress Remote() { fixed (uint* a = RAddr) return ToAddress(a); }
+
+    private System.Net.IPAddress ToAddress(uint* a) =>
+        Family == 2 ? new System.Net.IPAddress(a[0]) : new System.Net.IPAddress(new System.ReadOnlySpan<byte>(a, 16));
 }

@@ -45,6 +45,9 @@ internal static unsafe partial class Libbpf
     [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_program__attach_cgroup", SetLastError = true)]
     public static partial nint BpfProgramAttachCgroup(nint prog, int cgroupFd);
 
+    [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_program__attach", SetLastError = true)]
+    public static partial nint BpfProgramAttach(nint prog);
+
     [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_program__attach_iter", SetLastError = true)]
     public static partial nint BpfProgramAttachIter(nint prog, void* opts);
 

@@ -13,7 +13,9 @@ public static class BpfNames
     public const string MapRules = "wf_rules";
     public const string MapState = "wf_state";
     public const string MapPeers = "wf_peers";
-    public static readonly string[] Maps = { MapOwner, MapRules, MapState, MapPeers };
+    public const string MapFlow = "wf_flow";
+    public const string MapProcs = "wf_procs";
+    public static readonly string[] Maps = { MapOwner, MapRules, MapState, MapPeers, MapFlow, MapProcs };
 
     public const string ProgSockCreate = "wf_sock_create";
     public const string ProgIngress = "wf_ingress";
@@ -23,9 +25,14 @@ public static class BpfNames
     public const string ProgSockops = "wf_sockops";
     public const string ProgIterPace = "wf_iter_pace";
     public const string ProgIterIndex = "wf_iter_index";
+    public const string ProgIterConns = "wf_iter_conns";
+    public const string ProgProcExit = "wf_proc_exit";
+
+    /// <summary>Tracing programs, each held by a pinned link of the same name.</summary>
+    public static readonly string[] TracePrograms = { ProgProcExit };
 
     /// <summary>Iterator programs pinned so that later cmdlets can run them.</summary>
-    public static readonly string[] PinnedPrograms = { ProgIterClaim, ProgIterIndex, ProgIterPace };
+    public static readonly string[] PinnedPrograms = { ProgIterClaim, ProgIterIndex, ProgIterPace, ProgIterConns };
 
     /// <summary>Programs attached to the cgroup v2 root, each held by a pinned link of the same name.</summary>
     public static readonly string[] CgroupPrograms = { ProgSockCreate, ProgIngress, ProgEgress, ProgSockops };

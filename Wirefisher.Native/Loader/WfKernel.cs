@@ -16,7 +16,7 @@ public static unsafe class WfKernel
 {
     /// <summary>True when every pinned link and map is in place.</summary>
     public static bool IsEnabled =>
-        BpfNames.CgroupPrograms.Concat(BpfNames.Maps).Concat(BpfNames.PinnedPrograms)
+        BpfNames.CgroupPrograms.Concat(BpfNames.TracePrograms).Concat(BpfNames.Maps).Concat(BpfNames.PinnedPrograms)
             .All(n => File.Exists(WfPaths.Pin(n)));
 
     public static void RequireRoot(string action)
@@ -57,6 +57,8 @@ public static unsafe class WfKernel
             obj = Open();
             LibbpfCheck.Int(Libbpf.BpfObjectLoad(obj), $"Loading {BpfNames.ObjectFile} into the kernel");
             AttachToCgroupRoot(obj);
+            foreach (string name in BpfNames.TracePrograms)
+                PinLink(LibbpfCheck.Ptr(Libbpf.BpfProgramAttach(Program(obj, name)), $"Attaching {name}"), name);
             foreach (string name in BpfNames.PinnedPrograms)
                 LibbpfCheck.Int(Libbpf.BpfProgramPin(Program(obj, name), WfPaths.Pin(name)), $"Pinning program {name}");
             RunIterator(obj, BpfNames.ProgIterSeed); // own the sockets that existed before
@@ -113,6 +115,33 @@ public static unsafe class WfKernel
         }
     }
 
+    /// <summary>Every socket's rates, from the connection iterator over wf_flow.</summary>
+    public static List<Abi.WfConn> ReadConnections()
+    {
+        using var prog = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgIterConns));
+        using var map = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.MapFlow));
+        byte* info = stackalloc byte[LibbpfOpts.IterLinkInfoSize];
+        new Span<byte>(info, LibbpfOpts.IterLinkInfoSize).Clear();
+        *(uint*)info = (uint)map.Fd; // union bpf_iter_link_info.map.map_fd
+        byte* opts = stackalloc byte[LibbpfOpts.LinkCreateOptsSize];
+        new Span<byte>(opts, LibbpfOpts.LinkCreateOptsSize).Clear();
+        *(nuint*)opts = LibbpfOpts.LinkCreateOptsSize;
+        *(byte**)(opts + LibbpfOpts.LinkCreateOptsIterInfo) = info;
+        *(uint*)(opts + LibbpfOpts.LinkCreateOptsIterInfoLen) = LibbpfOpts.IterLinkInfoSize;
+        using var link = new BpfFd(LibbpfCheck.Fd(Libbpf.BpfLinkCreate(prog.Fd, 0, Libbpf.BPF_TRACE_ITER, opts), "Creating the connection iterator"));
+        using var iter = new BpfFd(LibbpfCheck.Fd(Libbpf.BpfIterCreate(link.Fd), "Creating an iterator"));
+        var bytes = new System.IO.MemoryStream();
+        byte[] buf = new byte[64 * 1024];
+        fixed (byte* b = buf)
+        {
+            nint n;
+            while ((n = Libc.Read(iter.Fd, b, (nuint)buf.Length)) > 0) bytes.Write(buf, 0, (int)n);
+            if (n < 0) throw new LibbpfException("Reading the connection iterator", System.Runtime.InteropServices.Marshal.GetLastPInvokeError());
+        }
+        var all = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Abi.WfConn>(bytes.GetBuffer().AsSpan(0, (int)bytes.Length));
+        return all.ToArray().ToList();
+    }
+
     /// <summary>Re-tags every socket of one process as its own (the task_file iterator, filtered by PID).</summary>
     public static void ClaimSockets(int pid)
     {
@@ -152,16 +181,18 @@ public static unsafe class WfKernel
         int cgfd = Libc.Open(cgroup, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC);
         using var cg = new BpfFd(LibbpfCheck.Fd(cgfd, $"Opening the cgroup v2 root {cgroup}"));
         foreach (string name in BpfNames.CgroupPrograms)
+            PinLink(LibbpfCheck.Ptr(Libbpf.BpfProgramAttachCgroup(Program(obj, name), cg.Fd), $"Attaching {name} to {cgroup}"), name);
+    }
+
+    private static void PinLink(nint link, string name)
+    {
+        try
         {
-            nint link = LibbpfCheck.Ptr(Libbpf.BpfProgramAttachCgroup(Program(obj, name), cg.Fd), $"Attaching {name} to {cgroup}");
-            try
-            {
-                LibbpfCheck.Int(Libbpf.BpfLinkPin(link, WfPaths.Pin(name)), $"Pinning the link of {name}");
-            }
-            finally
-            {
-                Libbpf.BpfLinkDestroy(link); // closes our fd; the pin keeps the link attached
-            }
+            LibbpfCheck.Int(Libbpf.BpfLinkPin(link, WfPaths.Pin(name)), $"Pinning the link of {name}");
+        }
+        finally
+        {
+            Libbpf.BpfLinkDestroy(link); // closes our fd; the pin keeps the link attached
         }
     }
 
@@ -202,7 +233,7 @@ public static unsafe class WfKernel
     {
         if (!Directory.Exists(WfPaths.PinDir))
             return false;
-        IEnumerable<string> order = BpfNames.CgroupPrograms.Select(WfPaths.Pin)
+        IEnumerable<string> order = BpfNames.CgroupPrograms.Concat(BpfNames.TracePrograms).Select(WfPaths.Pin)
             .Concat(Directory.EnumerateFiles(WfPaths.PinDir).ToList());
         foreach (string f in order)
             if (File.Exists(f)) File.Delete(f);

@@ -29,12 +29,12 @@ static __always_inline int wf_rule_matches(const struct wf_rule *r, const struct
 }
 
 /* Charge len bytes to the rule's bucket. Returns 1 to pass, 0 to drop.
- * Counters are updated under the same lock, so nothing is lost when
+ * The rule's rates are updated under the same lock, so nothing is lost when
  * packets of one rule arrive on several CPUs at once. */
 static __always_inline int wf_police(const struct wf_rule *r, struct wf_state *s, __u32 len)
 {
 	__u64 now = bpf_ktime_get_ns();
-	__u64 cost = (__u64)len * r->ns_per_byte; /* len < 2^20, ns_per_byte < 2^44 */
+	__u64 cost = (__u64)len * r->ns_per_byte; /* len < 2^20, ns_per_byte < 2^36 */
 	int pass;
 
 	bpf_spin_lock(&s->lock);
@@ -48,12 +48,8 @@ static __always_inline int wf_police(const struct wf_rule *r, struct wf_state *s
 
 		s->tat_ns += (cost >> WF_FP_SHIFT) + (frac >> WF_FP_SHIFT);
 		s->tat_frac = frac & ((1ULL << WF_FP_SHIFT) - 1);
-		s->passed_bytes += len;
-		s->passed_packets += 1;
-	} else {
-		s->dropped_bytes += len;
-		s->dropped_packets += 1;
 	}
+	wf_rate_add(&s->rate, now, len, pass);
 	bpf_spin_unlock(&s->lock);
 	return pass;
 }

@@ -1,0 +1,52 @@
+using System;
+using System.Diagnostics;
+using System.Management.Automation;
+using System.Threading;
+using Wirefisher.Engine;
+
+namespace Wirefisher.Commands;
+
+/// <summary>
+/// Watch-WfFlowRate: a snapshot of FlowRate objects every -Interval until
+/// Ctrl+C or -Count. Snapshot k is taken at start + k x interval, so 60
+/// snapshots take 60 intervals, not 60 intervals plus the work.
+/// </summary>
+[Cmdlet(VerbsCommon.Watch, "WfFlowRate")]
+[OutputType(typeof(FlowRate), typeof(ConnectionFlowRate), typeof(RuleFlowRate))]
+public sealed class WatchWfFlowRateCommand : WfFlowRateCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+
+    /// <summary>Time between snapshots: a TimeSpan, seconds, or "500ms", "1s", "2m". Default 1 s.</summary>
+    [Parameter]
+    public object Interval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How many snapshots; without it, until Ctrl+C.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int Count { get; set; }
+
+    protected override void EndProcessing()
+    {
+        TimeSpan interval = TimeSpan.Zero;
+        try { interval = RateParser.TimeSpanFrom(Interval); }
+        catch (FormatException e) { Fail(e.Message, "InvalidArgument", ErrorCategory.InvalidArgument, Interval); }
+        if (interval < TimeSpan.FromMilliseconds(100))
+            Fail($"The interval must be at least 100ms; {interval} was given.", "InvalidArgument", ErrorCategory.InvalidArgument, Interval);
+
+        var clock = Stopwatch.StartNew();
+        for (long k = 0; Count == 0 || k < Count; k++)
+        {
+            TimeSpan due = interval * k;
+            TimeSpan wait = due - clock.Elapsed;
+            if (wait > TimeSpan.Zero && _stop.Token.WaitHandle.WaitOne(wait))
+                return; // stopped
+            if (_stop.IsCancellationRequested) return;
+            WriteObject(Snapshot(), enumerateCollection: true);
+        }
+    }
+
+    protected override void StopProcessing() => _stop.Cancel();
+
+    public void Dispose() => _stop.Dispose();
+}

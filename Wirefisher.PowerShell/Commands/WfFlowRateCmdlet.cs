@@ -1,0 +1,39 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using Wirefisher.Engine;
+
+namespace Wirefisher.Commands;
+
+/// <summary>What Get-WfFlowRate and Watch-WfFlowRate share: grouping and filters.</summary>
+public abstract class WfFlowRateCmdlet : WfCmdlet
+{
+    /// <summary>Process (default), Connection (one object per socket) or Rule (one per limit).</summary>
+    [Parameter]
+    public FlowGrouping By { get; set; } = FlowGrouping.Process;
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("Id", "OwningProcess")]
+    public int[]? Pid { get; set; }
+
+    [Parameter]
+    [SupportsWildcards]
+    public string[]? ProcessName { get; set; }
+
+    [Parameter]
+    [DirectionTransformation]
+    public Direction Direction { get; set; } = Direction.Both;
+
+    protected override void BeginProcessing() => RequireRoot("Reading flow rates");
+
+    /// <summary>One snapshot, filtered and sorted (by Pid, then direction).</summary>
+    protected List<FlowRate> Snapshot()
+    {
+        var names = (ProcessName ?? System.Array.Empty<string>()).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
+        return Run(() => FlowRateReader.Sample(By), "ReadFailed")
+            .Where(f => Pid is null || Pid.Contains(f.Pid))
+            .Where(f => names.Count == 0 || names.Any(p => p.IsMatch(f.ProcessName)))
+            .Where(f => Direction == Direction.Both || f.Direction == Direction)
+            .OrderBy(f => f.Pid).ThenBy(f => f.Direction).ToList();
+    }
+}

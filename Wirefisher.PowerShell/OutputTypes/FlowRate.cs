@@ -1,0 +1,49 @@
+using System;
+
+namespace Wirefisher;
+
+/// <summary>
+/// The rates of one process in one direction (Get-WfFlowRate). Rates are bytes
+/// per second of payload, as numbers, for sorting and filtering; the format
+/// file shows them human-readably.
+/// </summary>
+public class FlowRate
+{
+    /// <summary>The owning process; 0 for traffic whose socket has no known owner.</summary>
+    public int Pid { get; internal set; }
+    public string ProcessName { get; internal set; } = "";
+    public Direction Direction { get; internal set; }
+    public ulong Instant { get; internal set; }
+    public ulong Average { get; internal set; }
+    public ulong Peak { get; internal set; }
+    public ulong Smoothed { get; internal set; }
+    public ulong Bytes { get; internal set; }
+    public ulong Packets { get; internal set; }
+    public ulong DroppedBytes { get; internal set; }
+    public ulong DroppedPackets { get; internal set; }
+    /// <summary>When the snapshot was taken; the same for every object of one snapshot.</summary>
+    public DateTime Timestamp { get; internal set; }
+
+    public override string ToString() =>
+        $"{ProcessName} ({Pid}) {Direction} {Engine.RateParser.FormatRate(Smoothed)}";
+}
+
+/// <summary>The rates of one socket (Get-WfFlowRate -By Connection).</summary>
+public sealed class ConnectionFlowRate : FlowRate
+{
+    public string Protocol { get; internal set; } = "";
+    public string LocalAddress { get; internal set; } = "";
+    public int LocalPort { get; internal set; }
+    public string RemoteAddress { get; internal set; } = "";
+    public int RemotePort { get; internal set; }
+}
+
+/// <summary>The rates of what one limit let through (Get-WfFlowRate -By Rule).</summary>
+public sealed class RuleFlowRate : FlowRate
+{
+    public string Name { get; internal set; } = "";
+    public ulong Rate { get; internal set; }
+}
+
+/// <summary>What Get-WfFlowRate groups by.</summary>
+public enum FlowGrouping { Process, Connection, Rule }

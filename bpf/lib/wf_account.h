@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Where a packet is counted: per socket, per process, per rule. */
+#ifndef WF_ACCOUNT_H
+#define WF_ACCOUNT_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* no CLONE: an accepted socket starts its own count */
+	__type(key, int);
+	__type(value, struct wf_flowstat);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} WF_MAP_FLOW SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536); /* entries go when their process exits (wf_proc_exit) */
+	__type(key, struct wf_proc_key);
+	__type(value, struct wf_flowstat);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} WF_MAP_PROCS SEC(".maps");
+
+/* The original's per-packet update (see struct wf_rate). Caller holds the lock. */
+static __always_inline void wf_rate_add(struct wf_rate *r, __u64 now, __u32 len, int passed)
+{
+	__u64 dt, inst;
+
+	if (!passed) {
+		r->dropped_bytes += len;
+		r->dropped_packets += 1;
+		return;
+	}
+	if (!r->first_ns) {
+		r->first_ns = now;
+		r->win_start_ns = now;
+	}
+	r->last_ns = now;
+	r->bytes += len;
+	r->packets += 1;
+	r->win_bytes += len;
+	dt = now - r->win_start_ns;
+	if (dt >= WF_WINDOW_NS) {
+		/* in microseconds, so win_bytes * 1e6 cannot overflow (< 2^44 bytes a window) */
+		inst = r->win_bytes * 1000000 / (dt / 1000);
+		r->smoothed = r->windows ? r->smoothed - (r->smoothed >> 3) + (inst >> 3) : inst;
+		if (inst > r->peak)
+			r->peak = inst;
+		r->instant = inst;
+		r->windows += 1;
+		r->win_start_ns = now;
+		r->win_bytes = 0;
+	}
+}
+
+static __always_inline void wf_flowstat_add(struct wf_flowstat *f, __u32 dir, __u64 now, __u32 len, int passed)
+{
+	bpf_spin_lock(&f->lock);
+	wf_rate_add(dir == WF_DIR_EGRESS ? &f->out : &f->in, now, len, passed);
+	bpf_spin_unlock(&f->lock);
+}
+
+/* Counts one packet for its socket and its process (tgid 0: no known owner). */
+static __always_inline void wf_account(struct __sk_buff *skb, __u32 tgid, __u32 dir, __u32 len, int passed)
+{
+	struct wf_proc_key key = { .tgid = tgid };
+	struct wf_flowstat zero = {}, *f;
+	struct bpf_sock *sk = skb->sk;
+	__u64 now = bpf_ktime_get_ns();
+
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	if (sk) {
+		f = bpf_sk_storage_get(&WF_MAP_FLOW, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (f)
+			wf_flowstat_add(f, dir, now, len, passed);
+	}
+	f = bpf_map_lookup_elem(&WF_MAP_PROCS, &key);
+	if (!f) {
+		bpf_map_update_elem(&WF_MAP_PROCS, &key, &zero, BPF_NOEXIST);
+		f = bpf_map_lookup_elem(&WF_MAP_PROCS, &key);
+		if (!f)
+			return; /* map full: counting stops, traffic does not */
+	}
+	wf_flowstat_add(f, dir, now, len, passed);
+}
+
+#endif
