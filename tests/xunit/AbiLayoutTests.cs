@@ -34,7 +34,7 @@ public class AbiLayoutTests
         var cStructs = System.Text.RegularExpressions.Regex.Matches(header, @"^struct (wf_\w+) \{", System.Text.RegularExpressions.RegexOptions.Multiline)
             .Select(m => m.Groups[1].Value).OrderBy(s => s).ToList();
         var mirrored = typeof(WfRule).Assembly.GetTypes()
-            .Select(t => t.GetCustomAttribute<CFieldAttribute>()?.Name).Where(n => n is not null).OrderBy(s => s).ToList();
+            .Select(t => t.GetCustomAttribute<CFieldAttribute>()?.Name).OfType<string>().OrderBy(s => s).ToList();
         Assert.NotEmpty(cStructs);
         Assert.Equal(cStructs, mirrored);
     }
