@@ -53,7 +53,10 @@ function Start-WfTrafficPair {
         [double] $Scale = 1,
         [string] $ReceiverNetns,
         [string] $SenderNetns,
-        [string] $Bind
+        [string] $Bind,
+        [int] $DelayStartMs = 0,
+        # the sender listens and the receiver connects: the sender's sockets come from accept()
+        [switch] $SenderListens
     )
     if ($Port -eq 0) { $Port = Get-Random -Minimum 20000 -Maximum 40000 }
     if (-not $Bind) { $Bind = $Address }
@@ -61,7 +64,7 @@ function Start-WfTrafficPair {
     $ready = Wait-WfTrafficReady $recv
     $recv.Pid = $ready.pid
     $send = Start-WfTrafficProcess -Netns $SenderNetns -Arguments @('send', '--proto', $Proto, '--to', $Address, '--port', $Port,
-        '--conns', $Conns, '--pattern', $Pattern, '--scale', $Scale, '--no-stdin-watch')
+        '--conns', $Conns, '--pattern', $Pattern, '--scale', $Scale, '--delay-start-ms', $DelayStartMs, '--no-stdin-watch')
     $sready = Wait-WfTrafficReady $send
     $send.Pid = $sready.pid
     [pscustomobject]@{ Receiver = $recv; Sender = $send; Proto = $Proto; Port = $Port }

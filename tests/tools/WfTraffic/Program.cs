@@ -42,7 +42,8 @@ internal static class Program
                 --delay-start-ms MS     wait after "ready" before sending (default 0)
                 --seconds S             send for S seconds (default: until stopped)
                 --rng-seed N            reproducible seed pattern (thread i uses N+i)
-                --max-datagram B        largest UDP payload (default 1472 IPv4, 1452 IPv6)
+                --max-datagram B        largest UDP payload (default 1472 IPv4, 1452 IPv6,
+                                        lowered to fit the route MTU when that is smaller)
                 --connect-timeout-ms MS TCP connect timeout (default 10000)
               Lines: {"event":"ready","pid":P,"conns":N,...,"local_ports":[...]}
                      {"event":"tick","t":T,"dt":DT,"bytes":B,"sends":S,"failed":F,"total":TOT,

@@ -42,9 +42,10 @@ internal sealed class Sender
         int delayMs = o.Int("delay-start-ms", 0, 0, int.MaxValue);
         int intervalMs = o.Int("report-interval-ms", 1000, 10, 3_600_000);
         int connectTimeoutMs = o.Int("connect-timeout-ms", 10_000, 1, int.MaxValue);
-        // 1472 = 1500 - 20 (IPv4) - 8 (UDP). IPv6 headers are 20 bytes longer, so the same
-        // payload would be fragmented on a 1500-byte MTU link: default to 1452 there.
-        int maxDatagram = o.Int("max-datagram", to.AddressFamily == AddressFamily.InterNetworkV6 ? 1452 : 1472, 64, 65507);
+        // Default 1472 = 1500 - 20 (IPv4) - 8 (UDP). IPv6 headers are 20 bytes longer, so the
+        // same payload would be fragmented on a 1500-byte MTU link: default to 1452 there.
+        // Without --max-datagram the default is also lowered to fit the route MTU (see Execute).
+        int? maxDatagram = o.Get("max-datagram") != null ? o.Int("max-datagram", null, 64, 65507) : null;
         int rngSeed = o.Get("rng-seed") != null ? o.Int("rng-seed", 0, int.MinValue, int.MaxValue) : Random.Shared.Next();
         Shutdown.Install(!o.Has("no-stdin-watch"));
         return new Sender().Execute(proto == "tcp", new IPEndPoint(to, port), conns, seconds, pattern == "seed",
@@ -52,11 +53,19 @@ internal sealed class Sender
     }
 
     private int Execute(bool tcp, IPEndPoint to, int conns, double? seconds, bool seed, double scale, int delayMs,
-        int intervalMs, int connectTimeoutMs, int maxDatagram, int rngSeed)
+        int intervalMs, int connectTimeoutMs, int? maxDatagramOption, int rngSeed)
     {
-        using var stopReg = Shutdown.Token.Register(() => { _stop = true; CloseAll(); });
+        // TCP: shutdown(SHUT_WR) wakes threads blocked in send() and still delivers what is
+        // queued in the kernel, followed by a FIN (closing a socket with a blocked sender
+        // would abort the connection and lose that data). The sockets are closed in Done().
+        using var stopReg = Shutdown.Token.Register(() =>
+        {
+            _stop = true;
+            if (tcp) ShutdownSends(); else CloseAll();
+        });
 
         if (!Connect(tcp, to, conns, connectTimeoutMs)) { CloseAll(); return Shutdown.Requested ? Done(0) : 1; }
+        int maxDatagram = maxDatagramOption ?? DefaultMaxDatagram(to.AddressFamily, tcp ? null : _workers[0].Socket);
 
         Out.Line(new JsonLine("ready").Num("pid", Environment.ProcessId).Num("conns", conns)
             .Str("proto", tcp ? "tcp" : "udp").Str("pattern", seed ? "seed" : "flood")
@@ -109,7 +118,8 @@ internal sealed class Sender
         }
 
         Shutdown.Request("done");
-        foreach (var w in _workers) w.Thread?.Join(2000);
+        long joinDeadline = Clock.Now + Clock.FromMs(2000); // then Done() closes whatever is still blocked
+        foreach (var w in _workers) w.Thread?.Join(TimeSpan.FromSeconds(Math.Max(0, Clock.Seconds(joinDeadline - Clock.Now))));
         return Done(Clock.Now - start);
     }
 
@@ -161,6 +171,30 @@ internal sealed class Sender
             }
         }
         return true;
+    }
+
+    /// <summary>
+    /// 1472 (IPv4) / 1452 (IPv6), lowered if the route MTU of the connected UDP socket is
+    /// smaller (e.g. a 1400-byte veth), so that "max-size" datagrams are never fragmented.
+    /// </summary>
+    private static int DefaultMaxDatagram(AddressFamily af, Socket? udp)
+    {
+        bool v6 = af == AddressFamily.InterNetworkV6;
+        int headers = v6 ? 48 : 28;
+        int max = 1500 - headers;
+        if (udp == null) return max;
+        try
+        {
+            var val = new byte[4];
+            // IP_MTU (14) / IPV6_MTU (24): path MTU of a connected socket.
+            int n = udp.GetRawSocketOption(v6 ? 41 : 0, v6 ? 24 : 14, val);
+            int mtu = n == 4 ? BitConverter.ToInt32(val) : 0;
+            if (mtu > headers + 64) max = Math.Min(max, mtu - headers);
+        }
+        catch (SocketException)
+        {
+        }
+        return max;
     }
 
     private static void RunWorker(Worker w, ThreadStart body)
@@ -264,6 +298,16 @@ internal sealed class Sender
             }
         }
         return (b, s, f, alive);
+    }
+
+    private void ShutdownSends()
+    {
+        Worker[] all;
+        lock (_workers) all = [.. _workers];
+        foreach (var w in all)
+        {
+            try { w.Socket.Shutdown(SocketShutdown.Send); } catch (Exception) { }
+        }
     }
 
     private void CloseAll()

@@ -1,0 +1,91 @@
+# Get-WfFlowRate and Watch-WfFlowRate against real traffic: a flow paced at
+# 4 MiB/s between two local processes, its rates compared with what its
+# receiver measured.
+
+BeforeAll {
+    Import-Module $env:WIREFISHER_MODULE -Force
+    Import-Module "$PSScriptRoot/WfTestHelpers.psm1" -Force
+    Assert-WfKernelTestable
+}
+
+AfterAll { Disable-Wirefisher -ErrorAction SilentlyContinue }
+
+Describe 'Get-WfFlowRate when monitoring is off' -Tag Kernel {
+    It 'says so and how to turn it on, and changes nothing' {
+        Disable-Wirefisher
+        $err = { Get-WfFlowRate } | Should -Throw -ErrorId 'GetWfFlowRateNotEnabled,Wirefisher.Commands.GetWfFlowRateCommand' -PassThru
+        $err.Exception.Message | Should -Match 'Enable-Wirefisher'
+        (Get-WfStatus).Enabled | Should -BeFalse
+    }
+}
+
+Describe 'Rates of a paced flow' -Tag Kernel {
+    It '<_> flow at 4 MiB/s: Instant, Average and Smoothed within 5 % of what the receiver measured' -ForEach 'tcp', 'udp' {
+        Enable-Wirefisher
+        # the sender connects, is limited to 4 MiB/s, and only then starts: every byte is paced
+        $pair = Start-WfTrafficPair -Proto $_ -Pattern flood -DelayStartMs 3000
+        try {
+            Set-WfLimit -Pid $pair.Sender.Pid -Rate 4MB -Direction Egress
+            $ticks = Get-WfReceiverTicks $pair -Count 11
+            $measured = (($ticks | Select-Object -Skip 1 | ForEach-Object { $_.bytes / $_.dt }) | Measure-Object -Average).Average
+
+            $all = Get-WfFlowRate
+            $f = Get-WfFlowRate -Pid $pair.Receiver.Pid -Direction Ingress
+            $f | Should -HaveCount 1
+            Write-Host ("    $_ receiver measured {0:N0} B/s; Instant {1:N0} Average {2:N0} Smoothed {3:N0} Peak {4:N0}" -f $measured, $f.Instant, $f.Average, $f.Smoothed, $f.Peak)
+            foreach ($rate in $f.Instant, $f.Average, $f.Smoothed) {
+                $rate / $measured | Should -BeGreaterOrEqual 0.95
+                $rate / $measured | Should -BeLessOrEqual 1.05
+            }
+            $f.Peak | Should -BeGreaterOrEqual $f.Instant
+            $f.ProcessName | Should -Be 'dotnet'
+            $f.Bytes | Should -BeGreaterThan (30MB)
+
+            # the sender's egress is seen too, and nothing of this flow is unattributed
+            (Get-WfFlowRate -Pid $pair.Sender.Pid -Direction Egress).Bytes | Should -BeGreaterOrEqual $f.Bytes
+            $all | Where-Object Pid -eq 0 | Where-Object Bytes -gt 1MB | Should -BeNullOrEmpty
+
+            # per connection, with its addresses and ports
+            $c = Get-WfFlowRate -By Connection -Pid $pair.Receiver.Pid | Where-Object Direction -eq Ingress
+            $c | Should -Not -BeNullOrEmpty
+            $c[0].Protocol | Should -Be $_.ToUpper()
+            $c[0].LocalPort | Should -Be $pair.Port
+            $c[0].LocalAddress | Should -Be '127.0.0.1'
+
+            # per rule: how the limit is doing
+            $r = Get-WfFlowRate -By Rule | Where-Object Pid -eq $pair.Sender.Pid
+            $r.Name | Should -Not -BeNullOrEmpty
+            $r.Rate | Should -Be 4MB
+            $r.Smoothed / 4MB | Should -BeGreaterOrEqual 0.95
+        } finally {
+            Stop-WfTrafficPair $pair
+            Remove-WfLimit -Pid $pair.Sender.Pid -ErrorAction SilentlyContinue
+        }
+    }
+
+    It 'a closed connection and an exited process leave the view' {
+        $pair = Start-WfTrafficPair -Proto tcp -Pattern flood
+        Start-Sleep -Seconds 2
+        Get-WfFlowRate -Pid $pair.Receiver.Pid | Should -Not -BeNullOrEmpty
+        Stop-WfTrafficPair $pair
+        Start-Sleep -Seconds 1
+        Get-WfFlowRate -Pid $pair.Receiver.Pid, $pair.Sender.Pid | Should -BeNullOrEmpty
+        Get-WfFlowRate -By Connection -Pid $pair.Receiver.Pid, $pair.Sender.Pid | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Watch-WfFlowRate' -Tag Kernel {
+    It 'writes -Count snapshots, each object of a snapshot with the same Timestamp' {
+        $pair = Start-WfTrafficPair -Proto udp -Pattern flood
+        try {
+            $rows = Watch-WfFlowRate -Count 3 -Interval 500ms -Pid $pair.Receiver.Pid, $pair.Sender.Pid
+            $stamps = @($rows | Group-Object Timestamp)
+            $stamps | Should -HaveCount 3
+            foreach ($g in $stamps) { $g.Count | Should -Be 2 }   # receiver ingress, sender egress
+        } finally { Stop-WfTrafficPair $pair }
+    }
+
+    It 'rejects an interval it cannot use' {
+        { Watch-WfFlowRate -Count 1 -Interval 'soon' } | Should -Throw -ErrorId 'WatchWfFlowRateInvalidArgument,Wirefisher.Commands.WatchWfFlowRateCommand'
+    }
+}
