@@ -99,6 +99,8 @@ try {
 
     Write-Host '> Get-WfLimit | Format-Table'
     Get-WfLimit | Format-Table -AutoSize | Out-Host
+    Write-Host "> Get-WfFlowRate -Pid $receiverPid"
+    Get-WfFlowRate -Pid $receiverPid | Format-Table -AutoSize | Out-Host
 
     Write-Host "> Remove-WfLimit -Pid $receiverPid"
     Remove-WfLimit -Pid $receiverPid

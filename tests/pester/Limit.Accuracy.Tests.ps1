@@ -30,11 +30,12 @@ AfterAll {
 
 Describe 'A limit holds its rate' -Tag Kernel {
     It '<Where> <Proto> <Direction> <Conns>x at <Rate> B/s' -ForEach $cases {
+        # the TCP egress case limits a sender whose sockets came from accept()
+        $listens = $Direction -eq 'Egress' -and $Proto -eq 'tcp'
         $net = if ($Where -eq 'veth') {
-            @{ Address = $veth.AddressB; ReceiverNetns = $veth.B; SenderNetns = $veth.A }
+            @{ Address = if ($listens) { $veth.AddressA } else { $veth.AddressB }; ReceiverNetns = $veth.B; SenderNetns = $veth.A }
         } else { @{ Address = '127.0.0.1' } }
-        # the egress case limits a sender whose sockets came from accept()
-        $pair = Start-WfTrafficPair -Proto $Proto -Conns $Conns -Scale ([math]::Max(1, $Rate / 1MB * 2)) -SenderListens:($Direction -eq 'Egress' -and $Proto -eq 'tcp') @net
+        $pair = Start-WfTrafficPair -Proto $Proto -Conns $Conns -Scale ([math]::Max(1, $Rate / 1MB * 2)) -SenderListens:$listens @net
         try {
             Start-Sleep -Seconds 1
             $target = if ($Direction -eq 'Ingress') { $pair.Receiver.Pid } else { $pair.Sender.Pid }

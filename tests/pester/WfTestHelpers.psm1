@@ -31,10 +31,10 @@ function Read-WfTrafficLines {
 }
 
 function Wait-WfTrafficReady {
-    param($Proc, [int] $TimeoutSeconds = 20)
+    param($Proc, [int] $TimeoutSeconds = 20, [string] $Event = 'ready')
     $deadline = (Get-Date).AddSeconds($TimeoutSeconds)
     while ((Get-Date) -lt $deadline) {
-        $r = Read-WfTrafficLines $Proc 'ready' | Select-Object -First 1
+        $r = Read-WfTrafficLines $Proc $Event | Select-Object -First 1
         if ($r) { return $r }
         if ($Proc.Process.HasExited) { break }
         Start-Sleep -Milliseconds 100
@@ -58,15 +58,24 @@ function Start-WfTrafficPair {
         # the sender listens and the receiver connects: the sender's sockets come from accept()
         [switch] $SenderListens
     )
-    if ($Port -eq 0) { $Port = Get-Random -Minimum 20000 -Maximum 40000 }
+    if ($Port -eq 0) { $Port = Get-Random -Minimum 20000 -Maximum 32000 }
     if (-not $Bind) { $Bind = $Address }
-    $recv = Start-WfTrafficProcess -Netns $ReceiverNetns -Arguments @('recv', '--proto', $Proto, '--bind', $Bind, '--port', $Port, '--no-stdin-watch')
-    $ready = Wait-WfTrafficReady $recv
-    $recv.Pid = $ready.pid
-    $send = Start-WfTrafficProcess -Netns $SenderNetns -Arguments @('send', '--proto', $Proto, '--to', $Address, '--port', $Port,
-        '--conns', $Conns, '--pattern', $Pattern, '--scale', $Scale, '--delay-start-ms', $DelayStartMs, '--no-stdin-watch')
-    $sready = Wait-WfTrafficReady $send
-    $send.Pid = $sready.pid
+    $sendArgs = @('send', '--proto', $Proto, '--to', $Address, '--port', $Port, '--conns', $Conns, '--pattern', $Pattern,
+        '--scale', $Scale, '--delay-start-ms', $DelayStartMs, '--no-stdin-watch')
+    if ($SenderListens) {
+        # the sender listens, the receiver connects: the sender's sockets come from accept()
+        $send = Start-WfTrafficProcess -Netns $SenderNetns -Arguments ($sendArgs + '--listen')
+        $null = Wait-WfTrafficReady $send -Event listening
+        $recv = Start-WfTrafficProcess -Netns $ReceiverNetns -Arguments @('recv', '--proto', $Proto, '--connect', $Address,
+            '--port', $Port, '--conns', $Conns, '--no-stdin-watch')
+        $recv.Pid = (Wait-WfTrafficReady $recv).pid
+        $send.Pid = (Wait-WfTrafficReady $send).pid
+    } else {
+        $recv = Start-WfTrafficProcess -Netns $ReceiverNetns -Arguments @('recv', '--proto', $Proto, '--bind', $Bind, '--port', $Port, '--no-stdin-watch')
+        $recv.Pid = (Wait-WfTrafficReady $recv).pid
+        $send = Start-WfTrafficProcess -Netns $SenderNetns -Arguments $sendArgs
+        $send.Pid = (Wait-WfTrafficReady $send).pid
+    }
     [pscustomobject]@{ Receiver = $recv; Sender = $send; Proto = $Proto; Port = $Port }
 }
 

@@ -10,8 +10,12 @@ namespace WfTraffic;
 
 internal sealed class Receiver
 {
-    public static readonly string[] ValuedOptions = ["proto", "bind", "port", "seconds", "report-interval-ms"];
+    public static readonly string[] ValuedOptions = ["proto", "bind", "port", "seconds", "report-interval-ms", "connect", "conns"];
     public static readonly string[] FlagOptions = ["no-stdin-watch"];
+
+    // --connect IP (TCP): make --conns connections to IP:--port instead of listening
+    private IPEndPoint? _connectTo;
+    private int _conns = 1;
 
     private const int BufferSize = 64 * 1024;
 
@@ -38,7 +42,14 @@ internal sealed class Receiver
         double? seconds = o.Double("seconds", 0.001, 1e7);
         int intervalMs = o.Int("report-interval-ms", 1000, 10, 3_600_000);
         Shutdown.Install(!o.Has("no-stdin-watch"));
-        return new Receiver().Execute(proto == "tcp", bind, port, seconds, intervalMs);
+        var r = new Receiver();
+        if (o.Get("connect") is string c)
+        {
+            if (proto != "tcp") throw new UsageException("--connect is for TCP only");
+            r._connectTo = new IPEndPoint(Net.Resolve(c, "connect"), port);
+            r._conns = o.Int("conns", 1, 1, 4096);
+        }
+        return r.Execute(proto == "tcp", bind, port, seconds, intervalMs);
     }
 
     private int Execute(bool tcp, IPAddress bind, int port, double? seconds, int intervalMs)
@@ -46,6 +57,7 @@ internal sealed class Receiver
         Socket sock;
         try
         {
+            if (_connectTo is not null) return ExecuteConnected(seconds, intervalMs);
             sock = tcp
                 ? new Socket(bind.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
                 : new Socket(bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
@@ -77,6 +89,12 @@ internal sealed class Receiver
             StartThread(() => ReadLoop(sock, AddCounter(), ownsSocket: false), "udp-recv");
         }
 
+        return TickAndFinish(drops, seconds, intervalMs);
+    }
+
+    /// <summary>Prints a tick per interval from the first byte on, then the done line.</summary>
+    private int TickAndFinish(string? drops, double? seconds, int intervalMs)
+    {
         TickerPriority.RaiseCurrent(); // this thread prints the ticks (it creates no threads after this)
         // Nothing is printed until the first byte arrives.
         WaitHandle.WaitAny([_firstByte.WaitHandle, Shutdown.Token.WaitHandle]);
@@ -119,12 +137,42 @@ internal sealed class Receiver
             .Num("total", total)
             .Num("packets", totalPackets)
             .Num("t", start == 0 ? 0 : Clock.Seconds(end - start))
-            .Num("conns", tcp ? Volatile.Read(ref _connections) : 0)
+            .Num("conns", Volatile.Read(ref _connections))
             .Str("reason", Shutdown.Reason);
         if (drops != null) done.Num("drops", KernelDrops(drops));
         CloseAll();
         Out.Line(done);
         return 0;
+    }
+
+    /// <summary>--connect: makes the connections (the sender accepted them), then meters as usual.</summary>
+    private int ExecuteConnected(double? seconds, int intervalMs)
+    {
+        using var stopReg = Shutdown.Token.Register(CloseAll);
+        var socks = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < _conns; i++)
+            {
+                var c = new Socket(_connectTo!.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                c.Connect(_connectTo);
+                socks.Add(c);
+            }
+        }
+        catch (SocketException e)
+        {
+            Out.Error($"connect to {_connectTo}: {e.Message}");
+            return 1;
+        }
+        Out.Line(new JsonLine("ready").Num("pid", Environment.ProcessId).Num("port", _connectTo!.Port).Str("proto", "tcp"));
+        foreach (Socket c in socks)
+        {
+            if (!Track(c)) { c.Dispose(); continue; }
+            Interlocked.Increment(ref _connections);
+            var counter = AddCounter();
+            StartThread(() => ReadLoop(c, counter, ownsSocket: true), "tcp-recv");
+        }
+        return TickAndFinish(null, seconds, intervalMs);
     }
 
     private void AcceptLoop(Socket listener)

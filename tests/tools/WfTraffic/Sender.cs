@@ -11,7 +11,7 @@ internal sealed class Sender
 {
     public static readonly string[] ValuedOptions =
         ["proto", "to", "port", "conns", "seconds", "pattern", "scale", "delay-start-ms", "report-interval-ms", "rng-seed", "max-datagram", "connect-timeout-ms"];
-    public static readonly string[] FlagOptions = ["no-stdin-watch"];
+    public static readonly string[] FlagOptions = ["no-stdin-watch", "listen"];
 
     private const int TcpFloodChunk = 64 * 1024;
 
@@ -28,6 +28,7 @@ internal sealed class Sender
     }
 
     private readonly List<Worker> _workers = [];
+    private bool _listen; // --listen: accept the connections (the test's "socket from accept()") instead of making them
     private volatile bool _stop;
 
     public static int Run(Options o)
@@ -48,7 +49,8 @@ internal sealed class Sender
         int? maxDatagram = o.Get("max-datagram") != null ? o.Int("max-datagram", null, 64, 65507) : null;
         int rngSeed = o.Get("rng-seed") != null ? o.Int("rng-seed", 0, int.MinValue, int.MaxValue) : Random.Shared.Next();
         Shutdown.Install(!o.Has("no-stdin-watch"));
-        return new Sender().Execute(proto == "tcp", new IPEndPoint(to, port), conns, seconds, pattern == "seed",
+        if (o.Has("listen") && proto != "tcp") throw new UsageException("--listen is for TCP only");
+        return new Sender { _listen = o.Has("listen") }.Execute(proto == "tcp", new IPEndPoint(to, port), conns, seconds, pattern == "seed",
             scale, delayMs, intervalMs, connectTimeoutMs, maxDatagram, rngSeed);
     }
 
@@ -64,7 +66,8 @@ internal sealed class Sender
             if (tcp) ShutdownSends(); else CloseAll();
         });
 
-        if (!Connect(tcp, to, conns, connectTimeoutMs)) { CloseAll(); return Shutdown.Requested ? Done(0) : 1; }
+        bool ok = _listen ? Accept(to, conns) : Connect(tcp, to, conns, connectTimeoutMs);
+        if (!ok) { CloseAll(); return Shutdown.Requested ? Done(0) : 1; }
         int maxDatagram = maxDatagramOption ?? DefaultMaxDatagram(to.AddressFamily, tcp ? null : _workers[0].Socket);
 
         Out.Line(new JsonLine("ready").Num("pid", Environment.ProcessId).Num("conns", conns)
@@ -135,6 +138,31 @@ internal sealed class Sender
             .Num("t", Clock.Seconds(elapsed))
             .Str("reason", Shutdown.Requested ? Shutdown.Reason : "done"));
         return 0;
+    }
+
+    /// <summary>--listen: listens on the --to address and port, prints "listening", accepts conns connections.</summary>
+    private bool Accept(IPEndPoint at, int conns)
+    {
+        using var listener = new Socket(at.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        using var reg = Shutdown.Token.Register(listener.Dispose);
+        try
+        {
+            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            listener.Bind(at);
+            listener.Listen(conns);
+            Out.Line(new JsonLine("listening").Num("pid", Environment.ProcessId).Num("port", ((IPEndPoint)listener.LocalEndPoint!).Port));
+            for (int i = 0; i < conns; i++)
+            {
+                Socket s = listener.Accept();
+                lock (_workers) _workers.Add(new Worker { Socket = s, Index = i });
+            }
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            if (!Shutdown.Requested) Out.Error($"listen/accept on {at}: {e.Message}");
+            return false;
+        }
     }
 
     private bool Connect(bool tcp, IPEndPoint to, int conns, int timeoutMs)
