@@ -7,7 +7,7 @@
  *   wf_iter_seed     tags sockets that existed before (fills only untagged)
  *   wf_iter_claim    re-tags one process's sockets (run with a PID filter)
  *   wf_ingress/egress  per packet: find owner -> rule -> bucket -> verdict
- *   wf_sockops       paces new TCP connections of a process with an egress limit
+ *   wf_sockops       paces new TCP connections (own egress limit, or a local receiver's ingress limit)
  *   wf_iter_index    lists the connections of ingress-limited processes (wf_peers)
  *   wf_iter_pace     paces (or unpaces) existing TCP connections after a change
  *   wf_iter_conns    reports every socket's rates (Get-WfFlowRate -By Connection)
@@ -119,24 +119,47 @@ int wf_iter_claim(struct bpf_iter__task_file *ctx)
 	return wf_iter_tag(ctx, 1);
 }
 
+/* New TCP connections: pace them as wf_iter_pace would (see lib/wf_pace.h).
+ * A connection of an ingress-limited process is listed in wf_peers, and a
+ * connection whose other end is listed is paced. The client end is
+ * established before the server end, so a client that finds nothing yet
+ * asks for one more look at its first RTT sample, when both ends exist. */
 SEC("sockops")
 int wf_sockops(struct bpf_sock_ops *ops)
 {
 	struct bpf_sock *sk;
 	struct wf_owner *o;
+	struct wf_tuple t;
+	__u32 want, in, *peer;
 	int rate;
 
-	if (ops->op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB && ops->op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
+	if (ops->op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB && ops->op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB &&
+	    ops->op != BPF_SOCK_OPS_RTT_CB)
 		return 1;
 	sk = ops->sk;
 	if (!sk)
 		return 1;
 	o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
-	if (!o)
+	want = o ? wf_pace_for(o, WF_DIR_EGRESS) : 0;
+	if (ops->op == BPF_SOCK_OPS_RTT_CB) {
+		bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags & ~BPF_SOCK_OPS_RTT_CB_FLAG);
+	} else if (o && (in = wf_pace_for(o, WF_DIR_INGRESS)) > 0 && wf_tuple_of_ops(ops, &t, 0)) {
+		bpf_map_update_elem(&WF_MAP_PEERS, &t, &in, BPF_ANY);
+	}
+	peer = wf_tuple_of_ops(ops, &t, 1) ? bpf_map_lookup_elem(&WF_MAP_PEERS, &t) : 0;
+	if (peer && *peer && (!want || *peer < want))
+		want = *peer;
+	else if (!peer && ops->op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB)
+		bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_RTT_CB_FLAG);
+	if (want == 0 || want > 0x7fffffff)
 		return 1;
-	rate = wf_pace_for(o, WF_DIR_EGRESS);
-	if (rate > 0 && !bpf_setsockopt(ops, WF_SOL_SOCKET, WF_SO_MAX_PACING_RATE, &rate, sizeof(rate)))
-		o->flags |= WF_OWNER_PACED;
+	rate = want;
+	if (!bpf_setsockopt(ops, WF_SOL_SOCKET, WF_SO_MAX_PACING_RATE, &rate, sizeof(rate))) {
+		if (!o)
+			o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (o)
+			o->flags |= WF_OWNER_PACED;
+	}
 	return 1;
 }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Management.Automation;
 using System.Threading;
@@ -26,6 +27,13 @@ public sealed class WatchWfFlowRateCommand : WfFlowRateCmdlet, IDisposable
     [ValidateRange(1, int.MaxValue)]
     public int Count { get; set; }
 
+    private HashSet<int>? _pids; // every -Pid piped in, watched together
+
+    protected override void ProcessRecord()
+    {
+        if (Pid is not null) (_pids ??= new HashSet<int>()).UnionWith(Pid);
+    }
+
     protected override void EndProcessing()
     {
         TimeSpan interval = TimeSpan.Zero;
@@ -42,7 +50,7 @@ public sealed class WatchWfFlowRateCommand : WfFlowRateCmdlet, IDisposable
             if (wait > TimeSpan.Zero && _stop.Token.WaitHandle.WaitOne(wait))
                 return; // stopped
             if (_stop.IsCancellationRequested) return;
-            WriteObject(Snapshot(), enumerateCollection: true);
+            WriteObject(Snapshot(_pids), enumerateCollection: true);
         }
     }
 

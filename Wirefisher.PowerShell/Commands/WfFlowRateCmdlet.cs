@@ -26,12 +26,13 @@ public abstract class WfFlowRateCmdlet : WfCmdlet
 
     protected override void BeginProcessing() => RequireRoot("Reading flow rates");
 
-    /// <summary>One snapshot, filtered and sorted (by Pid, then direction).</summary>
-    protected List<FlowRate> Snapshot()
+    /// <summary>One snapshot, filtered (by pids, or else -Pid) and sorted (by Pid, then direction).</summary>
+    protected List<FlowRate> Snapshot(ICollection<int>? pids = null)
     {
+        pids ??= Pid;
         var names = (ProcessName ?? System.Array.Empty<string>()).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
         return Run(() => FlowRateReader.Sample(By), "ReadFailed")
-            .Where(f => Pid is null || Pid.Contains(f.Pid))
+            .Where(f => pids is null || pids.Contains(f.Pid))
             .Where(f => names.Count == 0 || names.Any(p => p.IsMatch(f.ProcessName)))
             .Where(f => Direction == Direction.Both || f.Direction == Direction)
             .OrderBy(f => f.Pid).ThenBy(f => f.Direction).ToList();

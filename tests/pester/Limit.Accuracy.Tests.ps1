@@ -52,6 +52,23 @@ Describe 'A limit holds its rate' -Tag Kernel {
     }
 }
 
+Describe 'A limit set before the connection exists' -Tag Kernel {
+    It '<_> TCP ingress: connections made after the limit are held to it too' -ForEach 'loopback', 'veth' {
+        $net = if ($_ -eq 'veth') { @{ Address = $veth.AddressB; ReceiverNetns = $veth.B; SenderNetns = $veth.A } } else { @{ Address = '127.0.0.1' } }
+        $pair = Start-WfTrafficPair -Proto tcp -Scale 2 -OnReceiverReady { param($p) Set-WfLimit -Pid $p -Rate 1MB -Direction Ingress } @net
+        try {
+            $m = Measure-WfLimitAccuracy $pair -Rate 1MB -Seconds 10
+            Write-Host "    $_ limit first: $($m.Text)"
+            $m.MeanRatio | Should -BeGreaterOrEqual 0.97 -Because $m.Text
+            $m.MeanRatio | Should -BeLessOrEqual 1.03 -Because $m.Text
+            $m.WorstAfterFirst | Should -BeLessOrEqual 0.15 -Because $m.Text
+        } finally {
+            Remove-WfLimit -Pid $pair.Receiver.Pid -ErrorAction SilentlyContinue
+            Stop-WfTrafficPair $pair
+        }
+    }
+}
+
 Describe 'Removing a limit frees the flow' -Tag Kernel {
     It '<_> TCP runs at least 20x the old limit after Remove-WfLimit' -ForEach 'Ingress', 'Egress' {
         $pair = Start-WfTrafficPair -Proto tcp -Pattern flood

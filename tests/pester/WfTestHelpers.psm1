@@ -55,6 +55,8 @@ function Start-WfTrafficPair {
         [string] $SenderNetns,
         [string] $Bind,
         [int] $DelayStartMs = 0,
+        # runs with the receiver's PID once it listens, before the sender connects
+        [scriptblock] $OnReceiverReady,
         # the sender listens and the receiver connects: the sender's sockets come from accept()
         [switch] $SenderListens
     )
@@ -73,6 +75,7 @@ function Start-WfTrafficPair {
     } else {
         $recv = Start-WfTrafficProcess -Netns $ReceiverNetns -Arguments @('recv', '--proto', $Proto, '--bind', $Bind, '--port', $Port, '--no-stdin-watch')
         $recv.Pid = (Wait-WfTrafficReady $recv).pid
+        if ($OnReceiverReady) { & $OnReceiverReady $recv.Pid }
         $send = Start-WfTrafficProcess -Netns $SenderNetns -Arguments $sendArgs
         $send.Pid = (Wait-WfTrafficReady $send).pid
     }
