@@ -48,7 +48,7 @@ int wf_sock_create(struct bpf_sock *sk)
 }
 
 /* Per packet: who owns it, is there a rule, does the bucket let it pass;
- * then count it. 1 = pass. */
+ * then count it. Returns WF_DROP, WF_PASS or WF_PASS_CN. */
 static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 {
 	struct wf_owner *o = wf_owner_of_skb(skb);
@@ -56,34 +56,44 @@ static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 	__u32 len = wf_payload_len(skb);
 	struct wf_rule *r;
 	struct wf_state *s;
-	int pass = 1;
+	int verdict = WF_PASS, soft;
 
 	if (!len)
-		return 1; /* pure ACKs and control packets pass free and uncounted */
+		return WF_PASS; /* pure ACKs and control packets pass free and uncounted */
 	if (o) {
 		key.id = o->tgid;
 		r = bpf_map_lookup_elem(&WF_MAP_RULES, &key);
 		if (r && wf_rule_matches(r, o)) {
 			s = bpf_map_lookup_elem(&WF_MAP_STATE, &key);
+			soft = dir == WF_DIR_EGRESS && (o->flags & WF_OWNER_PACED);
 			if (s)
-				pass = wf_police(r, s, len);
+				verdict = wf_police(r, s, len, soft);
 		}
 	}
-	wf_account(skb, o ? o->tgid : 0, dir, len, pass);
-	return pass;
+	wf_account(skb, o ? o->tgid : 0, dir, len, verdict != WF_DROP);
+	return verdict;
 }
 
 SEC("cgroup_skb/ingress")
 int wf_ingress(struct __sk_buff *skb)
 {
-	return wf_handle(skb, WF_DIR_INGRESS);
+	return wf_handle(skb, WF_DIR_INGRESS) != WF_DROP;
 }
 
 SEC("cgroup_skb/egress")
 int wf_egress(struct __sk_buff *skb)
 {
-	/* 2 = drop and tell the sender (TCP backs off; nothing to retransmit). */
-	return wf_handle(skb, WF_DIR_EGRESS) ? 1 : 2;
+	/* cgroup_skb egress verdicts: 1 pass, 3 pass and notify congestion,
+	 * 2 drop and notify (TCP backs off; the segment was never sent, so
+	 * there is nothing to retransmit). */
+	switch (wf_handle(skb, WF_DIR_EGRESS)) {
+	case WF_PASS:
+		return 1;
+	case WF_PASS_CN:
+		return 3;
+	default:
+		return 2;
+	}
 }
 
 /* Tag the sockets of a task's open files. claim = overwrite an owner. */

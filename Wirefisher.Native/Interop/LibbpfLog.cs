@@ -30,6 +30,7 @@ internal static unsafe class LibbpfLog
     [UnmanagedCallersOnly]
     private static int Print(int level, nint fmt, nint args)
     {
+        if (level > 0) return 0; // LIBBPF_WARN only (the verifier log is printed at that level), not INFO or DEBUG
         // va_list is passed on as the pointer it is on x86_64 and arm64.
         byte* buf = stackalloc byte[1024];
         int n = Libc.Vsnprintf(buf, 1024, fmt, args);

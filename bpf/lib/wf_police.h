@@ -28,30 +28,47 @@ static __always_inline int wf_rule_matches(const struct wf_rule *r, const struct
 	return o->start_ns >= r->start_min_ns && o->start_ns < r->start_max_ns;
 }
 
-/* Charge len bytes to the rule's bucket. Returns 1 to pass, 0 to drop.
- * The rule's rates are updated under the same lock, so nothing is lost when
- * packets of one rule arrive on several CPUs at once. */
-static __always_inline int wf_police(const struct wf_rule *r, struct wf_state *s, __u32 len)
+#define WF_DROP    0
+#define WF_PASS    1
+#define WF_PASS_CN 2 /* pass, and tell the sender it is over (egress only) */
+
+/* Charge len bytes to the rule's bucket. The rule's rates are updated under
+ * the same lock, so nothing is lost when packets of one rule arrive on
+ * several CPUs at once.
+ *
+ * soft: the packet belongs to a paced TCP sender on this host (egress). A
+ * drop there costs TCP its 200 ms probe timer, and pacing runs a little
+ * ahead now and then; so up to one more bucketful of debt passes with a
+ * congestion notification instead, and only beyond that is the packet
+ * dropped. The debt still counts, so the long-run rate is unchanged. */
+static __always_inline int wf_police(const struct wf_rule *r, struct wf_state *s, __u32 len, int soft)
 {
 	__u64 now = bpf_ktime_get_ns();
 	__u64 cost = (__u64)len * r->ns_per_byte; /* len < 2^20, ns_per_byte < 2^36 */
-	int pass;
+	__u64 debt;
+	int verdict;
 
 	bpf_spin_lock(&s->lock);
 	if (s->tat_ns < now) {           /* bucket full: start from now */
 		s->tat_ns = now;
 		s->tat_frac = 0;
 	}
-	pass = (r->flags & WF_RULE_WATCH_ONLY) || s->tat_ns - now <= r->burst_ns;
-	if (pass) {
+	debt = s->tat_ns - now;
+	if ((r->flags & WF_RULE_WATCH_ONLY) || debt <= r->burst_ns)
+		verdict = WF_PASS;
+	else if (soft && debt <= 2 * r->burst_ns)
+		verdict = WF_PASS_CN;
+	else
+		verdict = WF_DROP;
+	if (verdict != WF_DROP) {
 		__u64 frac = (__u64)s->tat_frac + (cost & ((1ULL << WF_FP_SHIFT) - 1));
 
 		s->tat_ns += (cost >> WF_FP_SHIFT) + (frac >> WF_FP_SHIFT);
 		s->tat_frac = frac & ((1ULL << WF_FP_SHIFT) - 1);
 	}
-	wf_rate_add(&s->rate, now, len, pass);
+	wf_rate_add(&s->rate, now, len, verdict != WF_DROP);
 	bpf_spin_unlock(&s->lock);
-	return pass;
+	return verdict;
 }
 
 #endif

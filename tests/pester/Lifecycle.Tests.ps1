@@ -53,7 +53,7 @@ Describe 'Rules follow the process, not the PID' -Tag Kernel {
     It 'pipes from Get-Process and back into Remove-WfLimit' {
         $p = Start-Process -FilePath sleep -ArgumentList 30 -PassThru
         try {
-            $rules = Get-Process -Id $p.Id | Set-WfLimit -Rate '512K' -Direction Outbound -PassThru
+            $rules = @(Get-Process -Id $p.Id | Set-WfLimit -Rate '512K' -Direction Outbound -PassThru)
             $rules.Count | Should -Be 1
             $rules[0].Direction | Should -Be 'Egress'
             $rules[0].Rate | Should -Be 512KB
@@ -91,6 +91,9 @@ Describe 'Get-WfStatus and Disable-Wirefisher' -Tag Kernel {
         Set-WfLimit -Pid $PID -Rate 1MB
         Disable-Wirefisher
         Test-Path (Get-WfStatus).PinDirectory | Should -BeFalse
+        # the kernel frees a detached tracing program after a grace period: give it a few seconds
+        $deadline = (Get-Date).AddSeconds(10)
+        while ((bpftool prog show | Select-String -Pattern 'name wf_') -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 200 }
         (bpftool prog show | Select-String -Pattern 'name wf_') | Should -BeNullOrEmpty
         (bpftool link show | Select-String -Pattern 'wf_') | Should -BeNullOrEmpty
         (Get-WfStatus).Enabled | Should -BeFalse
