@@ -109,8 +109,8 @@ public static unsafe class WfKernel
             foreach (string ns in namespaces)
                 Netns.Run(ns, () =>
                 {
-                    using var link = new BpfFd(LibbpfCheck.Fd(Libbpf.BpfLinkCreate(fd.Fd, 0, Libbpf.BPF_TRACE_ITER, null), $"Creating iterator {prog}"));
-                    Drain(link.Fd);
+                    using var link = Iterators.Link(fd, null, 0, $"Creating iterator {prog}");
+                    Iterators.Read(link.Fd, keep: false);
                 });
         }
     }
@@ -120,42 +120,17 @@ public static unsafe class WfKernel
     {
         using var prog = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgIterConns));
         using var map = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.MapFlow));
-        byte* info = stackalloc byte[LibbpfOpts.IterLinkInfoSize];
-        new Span<byte>(info, LibbpfOpts.IterLinkInfoSize).Clear();
-        *(uint*)info = (uint)map.Fd; // union bpf_iter_link_info.map.map_fd
-        byte* opts = stackalloc byte[LibbpfOpts.LinkCreateOptsSize];
-        new Span<byte>(opts, LibbpfOpts.LinkCreateOptsSize).Clear();
-        *(nuint*)opts = LibbpfOpts.LinkCreateOptsSize;
-        *(byte**)(opts + LibbpfOpts.LinkCreateOptsIterInfo) = info;
-        *(uint*)(opts + LibbpfOpts.LinkCreateOptsIterInfoLen) = LibbpfOpts.IterLinkInfoSize;
-        using var link = new BpfFd(LibbpfCheck.Fd(Libbpf.BpfLinkCreate(prog.Fd, 0, Libbpf.BPF_TRACE_ITER, opts), "Creating the connection iterator"));
-        using var iter = new BpfFd(LibbpfCheck.Fd(Libbpf.BpfIterCreate(link.Fd), "Creating an iterator"));
-        var bytes = new System.IO.MemoryStream();
-        byte[] buf = new byte[64 * 1024];
-        fixed (byte* b = buf)
-        {
-            nint n;
-            while ((n = Libc.Read(iter.Fd, b, (nuint)buf.Length)) > 0) bytes.Write(buf, 0, (int)n);
-            if (n < 0) throw new LibbpfException("Reading the connection iterator", System.Runtime.InteropServices.Marshal.GetLastPInvokeError());
-        }
-        var all = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Abi.WfConn>(bytes.GetBuffer().AsSpan(0, (int)bytes.Length));
-        return all.ToArray().ToList();
+        using var link = Iterators.Link(prog, Iterators.MapFd, (uint)map.Fd, "Creating the connection iterator");
+        byte[] records = Iterators.Read(link.Fd, keep: true);
+        return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Abi.WfConn>(records).ToArray().ToList();
     }
 
     /// <summary>Re-tags every socket of one process as its own (the task_file iterator, filtered by PID).</summary>
     public static void ClaimSockets(int pid)
     {
         using var prog = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgIterClaim));
-        byte* info = stackalloc byte[LibbpfOpts.IterLinkInfoSize];
-        new Span<byte>(info, LibbpfOpts.IterLinkInfoSize).Clear();
-        *(uint*)(info + LibbpfOpts.IterLinkInfoTaskPid) = (uint)pid;
-        byte* opts = stackalloc byte[LibbpfOpts.LinkCreateOptsSize];
-        new Span<byte>(opts, LibbpfOpts.LinkCreateOptsSize).Clear();
-        *(nuint*)opts = LibbpfOpts.LinkCreateOptsSize;
-        *(byte**)(opts + LibbpfOpts.LinkCreateOptsIterInfo) = info;
-        *(uint*)(opts + LibbpfOpts.LinkCreateOptsIterInfoLen) = LibbpfOpts.IterLinkInfoSize;
-        using var link = new BpfFd(LibbpfCheck.Fd(Libbpf.BpfLinkCreate(prog.Fd, 0, Libbpf.BPF_TRACE_ITER, opts), $"Creating the socket iterator for PID {pid}"));
-        Drain(link.Fd);
+        using var link = Iterators.Link(prog, Iterators.TaskPid, (uint)pid, $"Creating the socket iterator for PID {pid}");
+        Iterators.Read(link.Fd, keep: false);
     }
 
     private static nint Open()
@@ -201,23 +176,12 @@ public static unsafe class WfKernel
         nint link = LibbpfCheck.Ptr(Libbpf.BpfProgramAttachIter(Program(obj, name), null), $"Attaching iterator {name}");
         try
         {
-            Drain(Libbpf.BpfLinkFd(link));
+            Iterators.Read(Libbpf.BpfLinkFd(link), keep: false);
         }
         finally
         {
             Libbpf.BpfLinkDestroy(link);
         }
-    }
-
-    /// <summary>Runs an iterator to its end: its work is done while it is read.</summary>
-    private static void Drain(int linkFd)
-    {
-        using var iter = new BpfFd(LibbpfCheck.Fd(Libbpf.BpfIterCreate(linkFd), "Creating an iterator"));
-        byte* buf = stackalloc byte[4096];
-        nint n;
-        while ((n = Libc.Read(iter.Fd, buf, 4096)) > 0) { }
-        if (n < 0)
-            throw new LibbpfException("Reading an iterator", System.Runtime.InteropServices.Marshal.GetLastPInvokeError());
     }
 
     private static void EnsureBpffs()
