@@ -71,10 +71,16 @@ Describe 'A limit set before the connection exists' -Tag Kernel {
 
 Describe 'Removing a limit frees the flow' -Tag Kernel {
     It '<_> TCP runs at least 20x the old limit after Remove-WfLimit' -ForEach 'Ingress', 'Egress' {
-        $pair = Start-WfTrafficPair -Proto tcp -Pattern flood
+        # the limit comes before the flood does, so no unlimited backlog sits in the socket buffers
+        $direction = $_
+        $pair = if ($direction -eq 'Ingress') {
+            Start-WfTrafficPair -Proto tcp -Pattern flood -OnReceiverReady { param($p) Set-WfLimit -Pid $p -Rate 1MB -Direction Ingress }
+        } else {
+            Start-WfTrafficPair -Proto tcp -Pattern flood -DelayStartMs 3000
+        }
         try {
-            $target = if ($_ -eq 'Ingress') { $pair.Receiver.Pid } else { $pair.Sender.Pid }
-            Set-WfLimit -Pid $target -Rate 1MB -Direction $_
+            $target = if ($direction -eq 'Ingress') { $pair.Receiver.Pid } else { $pair.Sender.Pid }
+            if ($direction -eq 'Egress') { Set-WfLimit -Pid $target -Rate 1MB -Direction Egress }
             $limited = Measure-WfLimitAccuracy $pair -Rate 1MB -Seconds 3
             $limited.MeanRatio | Should -BeLessOrEqual 1.03 -Because $limited.Text
             Remove-WfLimit -Pid $target
