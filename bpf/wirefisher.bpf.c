@@ -63,9 +63,10 @@ static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 	if (o) {
 		key.id = o->tgid;
 		r = bpf_map_lookup_elem(&WF_MAP_RULES, &key);
-		if (r && wf_rule_matches(r, o)) {
+		if (r && wf_rule_matches(r, o) && !(r->flags & WF_RULE_PENDING)) {
 			s = bpf_map_lookup_elem(&WF_MAP_STATE, &key);
-			soft = dir == WF_DIR_EGRESS && (o->flags & WF_OWNER_PACED);
+			/* a paced TCP sender gets slack for its pacing's jitter (see wf_police) */
+			soft = dir == WF_DIR_EGRESS ? !!(o->flags & WF_OWNER_PACED) : wf_peer_paced(skb);
 			if (s)
 				verdict = wf_police(r, s, len, soft);
 		}
@@ -157,14 +158,16 @@ int wf_sockops(struct bpf_sock_ops *ops)
 		bpf_map_update_elem(&WF_MAP_PEERS, &t, &in, BPF_ANY);
 	}
 	peer = wf_tuple_of_ops(ops, &t, 1) ? bpf_map_lookup_elem(&WF_MAP_PEERS, &t) : 0;
-	if (peer && *peer && (!want || *peer < want))
-		want = *peer;
+	if (peer && (*peer & ~WF_PEER_PACED) && (!want || (*peer & ~WF_PEER_PACED) < want))
+		want = *peer & ~WF_PEER_PACED;
 	else if (!peer && ops->op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB)
 		bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_RTT_CB_FLAG);
 	if (want == 0 || want > 0x7fffffff)
 		return 1;
 	rate = want;
 	if (!bpf_setsockopt(ops, WF_SOL_SOCKET, WF_SO_MAX_PACING_RATE, &rate, sizeof(rate))) {
+		if (peer)
+			*peer |= WF_PEER_PACED; /* idempotent: a race sets the same bit */
 		if (!o)
 			o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 		if (o)
@@ -207,7 +210,7 @@ int wf_iter_pace(struct bpf_iter__tcp *ctx)
 	struct wf_tuple t;
 	struct tcp_sock *tp;
 	struct wf_owner *o;
-	__u32 *peer;
+	__u32 *peer = 0;
 	__u32 want;
 	int rate;
 
@@ -220,8 +223,10 @@ int wf_iter_pace(struct bpf_iter__tcp *ctx)
 	want = o ? wf_pace_for(o, WF_DIR_EGRESS) : 0;
 	if (wf_tuple_of(skc, &t, 1)) {
 		peer = bpf_map_lookup_elem(&WF_MAP_PEERS, &t);
-		if (peer && *peer && (!want || *peer < want))
-			want = *peer;
+		if (peer && (*peer & ~WF_PEER_PACED) && (!want || (*peer & ~WF_PEER_PACED) < want))
+			want = *peer & ~WF_PEER_PACED;
+		else
+			peer = 0;
 	}
 	if (want > 0 && !o) /* a sender nobody tagged: note that we pace it */
 		o = bpf_sk_storage_get(&WF_MAP_OWNER, (struct sock *)tp, 0, BPF_SK_STORAGE_GET_F_CREATE);
@@ -229,8 +234,11 @@ int wf_iter_pace(struct bpf_iter__tcp *ctx)
 		return 0;
 	if (want > 0 && want <= 0x7fffffff) {
 		rate = want;
-		if (!bpf_setsockopt(tp, WF_SOL_SOCKET, WF_SO_MAX_PACING_RATE, &rate, sizeof(rate)))
+		if (!bpf_setsockopt(tp, WF_SOL_SOCKET, WF_SO_MAX_PACING_RATE, &rate, sizeof(rate))) {
 			o->flags |= WF_OWNER_PACED;
+			if (peer)
+				*peer |= WF_PEER_PACED; /* idempotent: a race sets the same bit */
+		}
 	} else if (o->flags & WF_OWNER_PACED) {
 		rate = -1; /* ~0U: unlimited again */
 		bpf_setsockopt(tp, WF_SOL_SOCKET, WF_SO_MAX_PACING_RATE, &rate, sizeof(rate));

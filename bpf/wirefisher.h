@@ -16,7 +16,9 @@
 #define WF_MAP_OWNER   wf_owner   /* sk_storage: socket -> owning process   */
 #define WF_MAP_RULES   wf_rules   /* hash: rule key -> rule (user-written)   */
 #define WF_MAP_STATE   wf_state   /* hash: rule key -> bucket and counters   */
-#define WF_MAP_PEERS   wf_peers   /* hash: limited receiver's TCP tuple -> pacing for its sender */
+#define WF_MAP_PEERS   wf_peers   /* hash: limited receiver's TCP tuple -> pacing for its sender
+                                   * (bytes/s, | WF_PEER_PACED once the sender is paced) */
+#define WF_PEER_PACED  0x80000000U
 #define WF_MAP_FLOW    wf_flow    /* sk_storage: socket -> its rates, both directions */
 #define WF_MAP_PROCS   wf_procs   /* hash: (tgid, dir) -> the process's rates */
 
@@ -36,6 +38,9 @@
 
 /* wf_rule.flags */
 #define WF_RULE_WATCH_ONLY 0x1 /* count, never drop */
+#define WF_RULE_PENDING    0x2 /* new: TCP pacing applies, the bucket not yet (user space
+                                * clears it once the pacing is in place, so a new limit
+                                * does not meet unpaced traffic with drops) */
 
 /* wf_owner.flags */
 #define WF_OWNER_PACED 0x1 /* Wirefisher set SO_MAX_PACING_RATE on this socket */

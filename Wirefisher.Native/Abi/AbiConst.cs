@@ -9,7 +9,7 @@ public static class AbiConst
     public const int CommLen = 16, NameLen = 64;
     public const uint KindProcess = 1, KindCgroup = 2, KindIface = 3, KindTuple = 4;
     public const uint DirIngress = 0, DirEgress = 1;
-    public const uint RuleWatchOnly = 0x1;
+    public const uint RuleWatchOnly = 0x1, RulePending = 0x2;
     public const int FpShift = 16;
 
     internal static unsafe string ReadString(byte* p, int max)

@@ -41,6 +41,23 @@ public sealed class RuleStore : IDisposable
         return created;
     }
 
+    /// <summary>
+    /// Makes a pending rule (WF_RULE_PENDING) police: its bucket starts empty now,
+    /// then the flag goes. The kernel does not touch a pending rule's state, so
+    /// writing it here races with nothing.
+    /// </summary>
+    public void Activate(WfRuleKey key)
+    {
+        if (Get(key) is not RuleEntry e || (e.Rule.Flags & AbiConst.RulePending) == 0) return;
+        WfState s = e.State;
+        s.TatNs = MonotonicNs() + e.Rule.BurstNs;
+        s.TatFrac = 0;
+        _state.Update(key, s, Libbpf.BPF_EXIST);
+        WfRule r = e.Rule;
+        r.Flags &= ~AbiConst.RulePending;
+        _rules.Update(key, r, Libbpf.BPF_EXIST);
+    }
+
     /// <summary>CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns (Stopwatch uses it on Linux).</summary>
     public static ulong MonotonicNs() =>
         (ulong)((UInt128)(ulong)System.Diagnostics.Stopwatch.GetTimestamp() * 1_000_000_000 / (ulong)System.Diagnostics.Stopwatch.Frequency);

@@ -66,11 +66,14 @@ public sealed class RemoveWfLimitCommand : WfCmdlet
 
     protected override void EndProcessing()
     {
+        bool any = false;
         foreach (RateRule r in _targets.DistinctBy(r => (r.Kind, r.Pid, r.Direction)))
         {
             if (!ShouldProcess($"{r.Name} ({r.Direction})", "Remove limit")) continue;
-            Run(() => LimitService.Remove(r), "RemoveFailed", r);
+            Run(() => LimitService.Remove(r, repace: false), "RemoveFailed", r);
+            any = true;
             if (PassThru) WriteObject(r);
         }
+        if (any) Run(WfKernel.Repace, "PaceFailed"); // their TCP connections get their speed back, once for all
     }
 }

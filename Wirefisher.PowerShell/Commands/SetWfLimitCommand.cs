@@ -85,13 +85,15 @@ public sealed class SetWfLimitCommand : WfCmdlet
         try
         {
             foreach (ProcessLimit l in chosen)
-                done.AddRange(Run(() => LimitService.Apply(l), "ApplyFailed", l.Process.Pid));
+                done.AddRange(Run(() => LimitService.Apply(l, activate: false), "ApplyFailed", l.Process.Pid));
+            Run(() => LimitService.Activate(done), "ActivateFailed"); // once for all the limits
         }
         catch
         {
             // take back the limits this call added (limits it only changed keep their new rate)
             foreach (RateRule r in done.Where(r => !before.Contains(LimitService.KeyOf(r))))
-                LimitService.Remove(r);
+                LimitService.Remove(r, repace: false);
+            WfKernel.Repace();
             throw;
         }
         if (PassThru) WriteObject(done, enumerateCollection: true);

@@ -36,8 +36,13 @@ public static class LimitService
         _ => new[] { AbiConst.DirIngress, AbiConst.DirEgress },
     };
 
-    /// <summary>Sets (or changes in place) the limit. Wirefisher must be enabled.</summary>
-    public static List<RateRule> Apply(ProcessLimit limit)
+    /// <summary>
+    /// Sets (or changes in place) the limit. Wirefisher must be enabled. A new
+    /// rule is written pending (paced, not policed); <see cref="Activate"/> then
+    /// paces the TCP connections and makes the rules police. With activate false
+    /// the caller calls Activate itself, once for many limits.
+    /// </summary>
+    public static List<RateRule> Apply(ProcessLimit limit, bool activate = true)
     {
         Validate(limit.Rate, limit.TimeScale);
         (ulong min, ulong max) = limit.Process.StartWindowNs;
@@ -64,20 +69,36 @@ public static class LimitService
                     rule.CreatedNs = (ulong)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
                 rule.SetComm(limit.Process.Name);
                 rule.SetName(limit.Name ?? (same && rule.GetName() is { Length: > 0 } n ? n : DefaultName(limit.Process)));
-                if (!same) store.Remove(key);
+                if (!same)
+                {
+                    store.Remove(key);
+                    rule.Flags |= AbiConst.RulePending;
+                }
                 if (store.Put(key, rule)) written.Add(key);
             }
             // The process's sockets that existed before, or that were inherited
             // or accepted from a listener another process made, become its own.
             WfKernel.ClaimSockets(limit.Process.Pid);
-            WfKernel.Repace();
         }
         catch
         {
             foreach (WfRuleKey k in written) store.Remove(k);
             throw;
         }
-        return keys.Select(k => ToRateRule(store.Get(k)!.Value)).ToList();
+        var rules = keys.Select(k => ToRateRule(store.Get(k)!.Value)).ToList();
+        if (activate) Activate(rules);
+        return rules;
+    }
+
+    /// <summary>
+    /// Paces every TCP connection as the rules now ask, then lets the pending
+    /// ones police: a new limit never meets its process's unpaced traffic with drops.
+    /// </summary>
+    public static void Activate(IEnumerable<RateRule> rules)
+    {
+        WfKernel.Repace();
+        using var store = new RuleStore();
+        foreach (RateRule r in rules) store.Activate(KeyOf(r));
     }
 
     /// <summary>Every rule in the kernel, optionally filtered.</summary>
@@ -88,13 +109,16 @@ public static class LimitService
             .OrderBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.Direction).ToList();
     }
 
-    /// <summary>Removes the kernel entry behind one RateRule. Returns false if it was gone already.</summary>
-    public static bool Remove(RateRule rule)
+    /// <summary>
+    /// Removes the kernel entry behind one RateRule. Returns false if it was gone
+    /// already. Then (unless repace is false) its TCP connections get their speed back.
+    /// </summary>
+    public static bool Remove(RateRule rule, bool repace = true)
     {
         bool had;
         using (var store = new RuleStore())
             had = store.Remove(KeyOf(rule));
-        WfKernel.Repace(); // its TCP connections get their speed back
+        if (repace) WfKernel.Repace();
         return had;
     }
 

@@ -93,4 +93,37 @@ static __always_inline int wf_tuple_of_ops(struct bpf_sock_ops *ops, struct wf_t
 	return wf_tuple_fill(t, ops->family, la, ra, ops->local_port, bpf_ntohl(ops->remote_port), reverse);
 }
 
+/* The connection's tuple, from the socket a packet belongs to (cgroup_skb). */
+static __always_inline int wf_tuple_of_bsk(struct bpf_sock *sk, struct wf_tuple *t)
+{
+	__u32 la[4] = {}, ra[4] = {};
+
+	if (sk->family == 2) {
+		WF_CTX_READ(la[0], sk->src_ip4);
+		WF_CTX_READ(ra[0], sk->dst_ip4);
+	} else {
+		WF_CTX_READ(la[0], sk->src_ip6[0]); WF_CTX_READ(la[1], sk->src_ip6[1]);
+		WF_CTX_READ(la[2], sk->src_ip6[2]); WF_CTX_READ(la[3], sk->src_ip6[3]);
+		WF_CTX_READ(ra[0], sk->dst_ip6[0]); WF_CTX_READ(ra[1], sk->dst_ip6[1]);
+		WF_CTX_READ(ra[2], sk->dst_ip6[2]); WF_CTX_READ(ra[3], sk->dst_ip6[3]);
+	}
+	return wf_tuple_fill(t, sk->family, la, ra, sk->src_port, bpf_ntohs(sk->dst_port), 0);
+}
+
+/* Is this received packet's sender a paced socket on this host? */
+static __always_inline int wf_peer_paced(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct wf_tuple t;
+	__u32 *peer;
+
+	if (!sk)
+		return 0;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->protocol != 6 || !wf_tuple_of_bsk(sk, &t))
+		return 0;
+	peer = bpf_map_lookup_elem(&WF_MAP_PEERS, &t);
+	return peer && (*peer & WF_PEER_PACED);
+}
+
 #endif

@@ -30,17 +30,18 @@ static __always_inline int wf_rule_matches(const struct wf_rule *r, const struct
 
 #define WF_DROP    0
 #define WF_PASS    1
-#define WF_PASS_CN 2 /* pass, and tell the sender it is over (egress only) */
+#define WF_PASS_CN 2 /* pass, and tell the sender it is over (egress; on ingress: pass) */
 
 /* Charge len bytes to the rule's bucket. The rule's rates are updated under
  * the same lock, so nothing is lost when packets of one rule arrive on
  * several CPUs at once.
  *
- * soft: the packet belongs to a paced TCP sender on this host (egress). A
- * drop there costs TCP its 200 ms probe timer, and pacing runs a little
- * ahead now and then; so up to one more bucketful of debt passes with a
- * congestion notification instead, and only beyond that is the packet
- * dropped. The debt still counts, so the long-run rate is unchanged. */
+ * soft: the packet comes from a paced TCP sender on this host. A drop costs
+ * TCP a 200 ms timer (probe on egress, retransmission on ingress), and
+ * pacing runs a little ahead now and then; so up to one more bucketful of
+ * debt passes (on egress with a congestion notification), and only beyond
+ * that is the packet dropped. The debt still counts, so the long-run rate is
+ * unchanged; a sender that is not paced gets no slack. */
 static __always_inline int wf_police(const struct wf_rule *r, struct wf_state *s, __u32 len, int soft)
 {
 	__u64 now = bpf_ktime_get_ns();
