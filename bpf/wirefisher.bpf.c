@@ -176,20 +176,23 @@ int wf_sockops(struct bpf_sock_ops *ops)
 	return 1;
 }
 
+/* The full TCP socket an iter/tcp step is at, or NULL (request and timewait sockets). */
+static __always_inline struct tcp_sock *wf_iter_tcp_sock(struct sock_common *skc)
+{
+	return skc ? bpf_skc_to_tcp_sock(skc) : NULL;
+}
+
 /* Records the connections of processes with an ingress limit, so that
  * wf_iter_pace can find their sending ends on this host. */
 SEC("iter/tcp")
 int wf_iter_index(struct bpf_iter__tcp *ctx)
 {
 	struct sock_common *skc = ctx->sk_common;
+	struct tcp_sock *tp = wf_iter_tcp_sock(skc);
 	struct wf_tuple t;
-	struct tcp_sock *tp;
 	struct wf_owner *o;
 	__u32 rate;
 
-	if (!skc)
-		return 0;
-	tp = bpf_skc_to_tcp_sock(skc);
 	if (!tp)
 		return 0;
 	o = bpf_sk_storage_get(&WF_MAP_OWNER, (struct sock *)tp, 0, 0);
@@ -207,16 +210,13 @@ SEC("iter/tcp")
 int wf_iter_pace(struct bpf_iter__tcp *ctx)
 {
 	struct sock_common *skc = ctx->sk_common;
+	struct tcp_sock *tp = wf_iter_tcp_sock(skc);
 	struct wf_tuple t;
-	struct tcp_sock *tp;
 	struct wf_owner *o;
 	__u32 *peer = 0;
 	__u32 want;
 	int rate;
 
-	if (!skc)
-		return 0;
-	tp = bpf_skc_to_tcp_sock(skc);
 	if (!tp)
 		return 0;
 	o = bpf_sk_storage_get(&WF_MAP_OWNER, (struct sock *)tp, 0, 0);

@@ -83,8 +83,8 @@ public static unsafe class WfKernel
         if (IsEnabled)
         {
             // take the rules away first, so the pace iterator gives paced sockets their speed back
-            using (var rules = new Maps.BpfMap<Abi.WfRuleKey, Abi.WfRule>(BpfNames.MapRules))
-                foreach (var k in rules.Keys()) rules.Delete(k);
+            using (var store = new Maps.RuleStore())
+                foreach (var rule in store.All()) store.Remove(rule.Key);
             Repace();
         }
         return RemovePins();
