@@ -19,7 +19,8 @@ $ToolsOut      = Join-Path $Root 'out/tools'
 $ResultsDir    = Join-Path $Root 'out/test-results'
 $Packages      = Join-Path $Root '.packages'
 $PesterVersion = '5.7.1'   # keep in step with build/tools.csproj
-$AptPackages   = 'clang', 'llvm', 'libbpf-dev', 'bpftool', 'iproute2', 'iperf3'
+# iptables, ethtool and iputils-ping build the tests' remote-like download path (tests/pester/WfRemotePath.psm1)
+$AptPackages   = 'clang', 'llvm', 'libbpf-dev', 'bpftool', 'iproute2', 'iperf3', 'iptables', 'ethtool', 'iputils-ping', 'gcc'
 $BtfFile       = '/sys/kernel/btf/vmlinux'
 $BpfFs         = '/sys/fs/bpf'
 
@@ -32,6 +33,7 @@ $env:DOTNET_NOLOGO = '1'
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
 $env:WIREFISHER_MODULE  = Join-Path $ModuleOut 'Wirefisher.psd1'
 $env:WIREFISHER_TRAFFIC = Join-Path $ToolsOut 'WfTraffic/WfTraffic.dll'
+$env:WIREFISHER_DELAY   = Join-Path $ToolsOut 'wfdelay'
 
 function Invoke-Native([string]$What, [string]$Exe, [string[]]$ArgList) {
     # Runs one external command, streams its output to the console, throws on a non-zero exit code.
@@ -130,6 +132,9 @@ function Build-TestTools {
     } else {
         Write-Warning 'tests/tools/WfTraffic does not exist yet: not built.'
     }
+    # the delay line of the remote-like path: no netem on this kernel (tests/tools/WfDelay)
+    New-Item -ItemType Directory -Force -Path $ToolsOut | Out-Null
+    Invoke-Native 'Compiling wfdelay' 'gcc' @('-O2', '-Wall', '-o', (Join-Path $ToolsOut 'wfdelay'), (Join-Path $Root 'tests/tools/WfDelay/wfdelay.c'))
     if (-not (Test-Path (Join-Path $Packages "pester/$PesterVersion/tools/Pester.psd1"))) {
         Invoke-Native 'Restoring Pester' 'dotnet' @('restore', (Join-Path $Root 'build/tools.csproj'), '--packages', $Packages)
     }

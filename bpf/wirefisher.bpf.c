@@ -11,6 +11,8 @@
  *   wf_iter_index    lists the connections of ingress-limited processes (wf_peers)
  *   wf_iter_pace     paces (or unpaces) existing TCP connections after a change
  *   wf_iter_conns    reports every socket's rates (Get-WfFlowRate -By Connection)
+ *   wf_shape_in      tcx ingress: queues TCP from senders this host cannot pace (lib/wf_shape.h)
+ *   wf_tcp_close     forgets an ending connection (wf_peers, its rule's tcp_conns)
  *   wf_proc_exit     forgets a process's rates when it exits
  *
  * Anything not found (no socket, no owner, no rule, no state) passes:
@@ -27,6 +29,7 @@
 #include "lib/wf_account.h"
 #include "lib/wf_police.h"
 #include "lib/wf_pace.h"
+#include "lib/wf_shape.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -56,7 +59,8 @@ static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 	__u32 len = wf_payload_len(skb);
 	struct wf_rule *r;
 	struct wf_state *s;
-	int verdict = WF_PASS, soft;
+	int verdict = WF_PASS;
+	__u32 via;
 
 	if (!len)
 		return WF_PASS; /* pure ACKs and control packets pass free and uncounted */
@@ -65,10 +69,15 @@ static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 		r = bpf_map_lookup_elem(&WF_MAP_RULES, &key);
 		if (r && wf_rule_matches(r, o) && !(r->flags & WF_RULE_PENDING)) {
 			s = bpf_map_lookup_elem(&WF_MAP_STATE, &key);
-			/* a paced TCP sender gets slack for its pacing's jitter (see wf_police) */
-			soft = dir == WF_DIR_EGRESS ? !!(o->flags & WF_OWNER_PACED) : wf_peer_paced(skb);
+			/* paced or shaped TCP gets slack for its pacing's or queue's jitter (see wf_police) */
+			if (dir == WF_DIR_EGRESS)
+				via = (o->flags & WF_OWNER_PACED) ? WF_VIA_PACED : WF_VIA_BUCKET;
+			else if (wf_shaped(skb, r))
+				via = WF_VIA_SHAPED;
+			else
+				via = wf_peer_paced(skb) ? WF_VIA_PACED : WF_VIA_BUCKET;
 			if (s)
-				verdict = wf_police(r, s, len, soft);
+				verdict = wf_police(r, s, len, via);
 		}
 	}
 	wf_account(skb, o ? o->tgid : 0, dir, len, verdict != WF_DROP);
@@ -130,6 +139,23 @@ int wf_iter_claim(struct bpf_iter__task_file *ctx)
 	return wf_iter_tag(ctx, 1);
 }
 
+/*
+ * The first window a connect() of a shaped process advertises (in segments):
+ * small, since TCP cannot take back a window once advertised, and it is
+ * clamped once established (see lib/wf_shape.h). The window scale is chosen
+ * apart from it, so the connection can still grow to what it needs. (For an
+ * accepted connection the request socket has no owner to look up here.)
+ */
+static __always_inline int wf_clamp_start(struct bpf_sock_ops *ops)
+{
+	struct bpf_sock *sk = ops->sk;
+	struct wf_owner *o = sk ? bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0) : NULL;
+
+	if (o && wf_clamp_rule(o))
+		ops->reply = WF_CLAMP_MIN / 1448;
+	return 1;
+}
+
 /* New TCP connections: pace them as wf_iter_pace would (see lib/wf_pace.h).
  * A connection of an ingress-limited process is listed in wf_peers, and a
  * connection whose other end is listed is paced. The client end is
@@ -141,9 +167,13 @@ int wf_sockops(struct bpf_sock_ops *ops)
 	struct bpf_sock *sk;
 	struct wf_owner *o;
 	struct wf_tuple t;
+	struct wf_rule *r;
+	struct wf_state *s;
 	__u32 want, in, *peer;
 	int rate;
 
+	if (ops->op == BPF_SOCK_OPS_RWND_INIT)
+		return wf_clamp_start(ops);
 	if (ops->op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB && ops->op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB &&
 	    ops->op != BPF_SOCK_OPS_RTT_CB)
 		return 1;
@@ -156,6 +186,14 @@ int wf_sockops(struct bpf_sock_ops *ops)
 		bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags & ~BPF_SOCK_OPS_RTT_CB_FLAG);
 	} else if (o && (in = wf_pace_for(o, WF_DIR_INGRESS)) > 0 && wf_tuple_of_ops(ops, &t, 0)) {
 		bpf_map_update_elem(&WF_MAP_PEERS, &t, &in, BPF_ANY);
+		/* a sender this host cannot pace may be behind it: clamp its window. An
+		 * accepted socket's owner is a copy of its listener's: not counted yet */
+		o->flags &= ~(WF_OWNER_CLAMPED | WF_OWNER_WINDOW);
+		if ((r = wf_clamp_rule(o)) && (s = wf_clamp_state(o))) {
+			wf_clamp_count(o, s);
+			wf_clamp_set(ops, wf_clamp_window(r, s, ops->srtt_us >> 3, ops->mss_cache));
+			o->flags |= WF_OWNER_WINDOW;
+		}
 	}
 	peer = wf_tuple_of_ops(ops, &t, 1) ? bpf_map_lookup_elem(&WF_MAP_PEERS, &t) : 0;
 	if (peer && (*peer & ~WF_PEER_PACED) && (!want || (*peer & ~WF_PEER_PACED) < want))
@@ -191,6 +229,7 @@ int wf_iter_index(struct bpf_iter__tcp *ctx)
 	struct tcp_sock *tp = wf_iter_tcp_sock(skc);
 	struct wf_tuple t;
 	struct wf_owner *o;
+	struct wf_state *s;
 	__u32 rate;
 
 	if (!tp)
@@ -201,6 +240,11 @@ int wf_iter_index(struct bpf_iter__tcp *ctx)
 	rate = wf_pace_for(o, WF_DIR_INGRESS);
 	if (rate > 0 && wf_tuple_of(skc, &t, 0))
 		bpf_map_update_elem(&WF_MAP_PEERS, &t, &rate, BPF_ANY);
+	/* count the connections to clamp first, so wf_iter_pace gives each its share */
+	if (skc->skc_state == BPF_TCP_ESTABLISHED && wf_clamp_rule(o) && (s = wf_clamp_state(o)))
+		wf_clamp_count(o, s);
+	else
+		wf_clamp_uncount(o);
 	return 0;
 }
 
@@ -244,6 +288,14 @@ int wf_iter_pace(struct bpf_iter__tcp *ctx)
 		bpf_setsockopt(tp, WF_SOL_SOCKET, WF_SO_MAX_PACING_RATE, &rate, sizeof(rate));
 		o->flags &= ~WF_OWNER_PACED;
 	}
+	/* Only new connections are clamped (wf_sockops): the window an open one
+	 * advertised cannot be taken back, and shrinking its buffer under the data
+	 * that window lets in would drop that data at the socket (measured: worse
+	 * than the queue alone). wf_iter_index still counts them for the share. */
+	if (!wf_clamp_rule(o) && (o->flags & WF_OWNER_WINDOW)) {
+		wf_clamp_set(tp, 0);
+		o->flags &= ~WF_OWNER_WINDOW;
+	}
 	return 0;
 }
 
@@ -271,6 +323,42 @@ int wf_iter_conns(struct bpf_iter__bpf_sk_storage_map *ctx)
 	bpf_probe_read_kernel(&c.in, sizeof(c.in), &f->in);
 	bpf_probe_read_kernel(&c.out, sizeof(c.out), &f->out);
 	bpf_seq_write(ctx->meta->seq, &c, sizeof(c));
+	return 0;
+}
+
+/* tcx ingress on each shaped device (see lib/wf_shape.h). Returns TCX_NEXT
+ * (on to whatever else is attached) for everything it does not queue. */
+SEC("tc")
+int wf_shape_in(struct __sk_buff *skb)
+{
+	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+	struct wf_dev_key dk = { .ifindex = skb->ifindex };
+	struct wf_tcp_pkt p = {};
+	struct wf_dev *dev;
+	__u32 cls;
+
+	dk.netns = BPF_CORE_READ(kskb, dev, nd_net.net, ns.inum);
+	dev = bpf_map_lookup_elem(&WF_MAP_DEVS, &dk);
+	if (!dev || !dev->ifb_ifindex || !wf_parse_tcp(skb, dev->l2_len, &p) || !p.payload)
+		return TCX_NEXT;
+	cls = wf_shape_class(skb, &p);
+	if (!cls)
+		return TCX_NEXT;
+	skb->priority = WF_SHAPE_MAJOR | cls | ((p.ovh + 1) << WF_SHAPE_KIND_SHIFT);
+	return bpf_redirect(dev->ifb_ifindex, 0);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(wf_tcp_close, struct sock *sk, int oldstate, int newstate)
+{
+	struct wf_owner *o;
+
+	if (sk->sk_protocol != WF_IPPROTO_TCP)
+		return 0;
+	if (oldstate == BPF_TCP_ESTABLISHED)
+		wf_peer_forget(sk);
+	if (newstate == BPF_TCP_CLOSE && (o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0)))
+		wf_clamp_uncount(o);
 	return 0;
 }
 

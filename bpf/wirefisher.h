@@ -21,6 +21,22 @@
 #define WF_PEER_PACED  0x80000000U
 #define WF_MAP_FLOW    wf_flow    /* sk_storage: socket -> its rates, both directions */
 #define WF_MAP_PROCS   wf_procs   /* hash: (tgid, dir) -> the process's rates */
+#define WF_MAP_DEVS    wf_devs    /* hash: (netns, ifindex) of a shaped device -> its ifb */
+
+/* Ingress shaping (lib/wf_shape.h). A TCP packet from a sender this host cannot
+ * pace is redirected from its device into the namespace's ifb device, where an
+ * htb class per rule queues it to the rule's rate. Handles in that htb:
+ * root 1:, rule class 1:c (c = wf_rule.shape_class, 1..WF_SHAPE_MAX), and under
+ * it one leaf per header size, 1:(c | k << WF_SHAPE_KIND_SHIFT), k = 1 + WF_OVH_*,
+ * so that each leaf's rate can allow for the headers htb counts (the rule's
+ * rate is payload). skb->priority names the leaf, which is how htb classifies. */
+#define WF_SHAPE_MAX         0x0fff
+#define WF_SHAPE_KIND_SHIFT  12
+#define WF_SHAPE_MAJOR       0x10000   /* htb major 1, in skb->priority's upper half */
+#define WF_OVH_IP4     0 /* IPv4 + TCP, no options */
+#define WF_OVH_IP4_TS  1 /* IPv4 + TCP with timestamps (Linux senders) */
+#define WF_OVH_IP6     2
+#define WF_OVH_IP6_TS  3
 
 /* Rate windows close at the first packet at least this long after the last close. */
 #define WF_WINDOW_NS 1000000000ULL
@@ -32,6 +48,11 @@
 #define WF_KIND_IFACE   3
 #define WF_KIND_TUPLE   4
 
+/* How a packet that a rule let pass arrived (counted in wf_state). */
+#define WF_VIA_BUCKET 0 /* only the bucket held it (UDP, or a TCP sender nobody paced or shaped) */
+#define WF_VIA_PACED  1 /* its sender on this host is paced */
+#define WF_VIA_SHAPED 2 /* it came through the rule's htb class */
+
 /* Directions (wf_rule_key.dir). */
 #define WF_DIR_INGRESS 0
 #define WF_DIR_EGRESS  1
@@ -41,9 +62,12 @@
 #define WF_RULE_PENDING    0x2 /* new: TCP pacing applies, the bucket not yet (user space
                                 * clears it once the pacing is in place, so a new limit
                                 * does not meet unpaced traffic with drops) */
+#define WF_RULE_NO_SHAPE   0x4 /* INGRESS: never shape (Set-WfLimit -Mechanism Police) */
 
 /* wf_owner.flags */
-#define WF_OWNER_PACED 0x1 /* Wirefisher set SO_MAX_PACING_RATE on this socket */
+#define WF_OWNER_PACED   0x1 /* Wirefisher set SO_MAX_PACING_RATE on this socket */
+#define WF_OWNER_CLAMPED 0x2 /* counted in its ingress rule's wf_state.tcp_conns (lib/wf_shape.h) */
+#define WF_OWNER_WINDOW  0x4 /* Wirefisher clamped this socket's receive window */
 
 /* Fixed-point shift of wf_rule.ns_per_byte. */
 #define WF_FP_SHIFT 16
@@ -84,6 +108,20 @@ struct wf_rule {
 	                    * connection, where that end is a socket on this host */
 	char comm[WF_COMM_LEN];  /* process name when the rule was made */
 	char name[WF_NAME_LEN];  /* the rule's name, NUL-terminated */
+	__u32 shape_class; /* INGRESS: its htb class (1..WF_SHAPE_MAX) on every shaped device, 0 = none */
+	__u32 pad;
+};
+
+/* A device whose ingress Wirefisher shapes (a tcx link of wf_shape_in). */
+struct wf_dev_key {
+	__u64 netns;       /* the device's network namespace (inode number) */
+	__u32 ifindex;
+	__u32 pad;
+};
+
+struct wf_dev {
+	__u32 ifb_ifindex; /* Wirefisher's ifb device in the same namespace */
+	__u32 l2_len;      /* bytes before the IP header (14 on Ethernet, 0 on tun/wireguard) */
 };
 
 /* A connection as seen from one end. IPv4 (and IPv4-mapped IPv6)
@@ -157,16 +195,21 @@ struct wf_state {
 	__u32 tat_frac;    /* fraction of a ns, in 1/2^WF_FP_SHIFT */
 	__u64 tat_ns;
 	struct wf_rate rate;
+	__u64 paced_bytes;  /* of rate.bytes: arrived WF_VIA_PACED */
+	__u64 shaped_bytes; /* of rate.bytes: arrived WF_VIA_SHAPED */
+	__s64 tcp_conns;    /* INGRESS: its TCP connections whose window is clamped (atomics, see wf_shape.h) */
 };
 
 _Static_assert(sizeof(struct wf_owner) == 40, "wf_owner layout changed: update Abi/WfOwner.cs");
 _Static_assert(sizeof(struct wf_rule_key) == 16, "wf_rule_key layout changed: update Abi/WfRuleKey.cs");
-_Static_assert(sizeof(struct wf_rule) == 144, "wf_rule layout changed: update Abi/WfRule.cs");
+_Static_assert(sizeof(struct wf_rule) == 152, "wf_rule layout changed: update Abi/WfRule.cs");
 _Static_assert(sizeof(struct wf_tuple) == 40, "wf_tuple layout changed: update Abi/WfTuple.cs");
 _Static_assert(sizeof(struct wf_rate) == 96, "wf_rate layout changed: update Abi/WfRate.cs");
 _Static_assert(sizeof(struct wf_flowstat) == 200, "wf_flowstat layout changed: update Abi/WfFlowStat.cs");
 _Static_assert(sizeof(struct wf_proc_key) == 8, "wf_proc_key layout changed: update Abi/WfProcKey.cs");
 _Static_assert(sizeof(struct wf_conn) == 256, "wf_conn layout changed: update Abi/WfConn.cs");
-_Static_assert(sizeof(struct wf_state) == 112, "wf_state layout changed: update Abi/WfState.cs");
+_Static_assert(sizeof(struct wf_state) == 136, "wf_state layout changed: update Abi/WfState.cs");
+_Static_assert(sizeof(struct wf_dev_key) == 16, "wf_dev_key layout changed: update Abi/WfDevKey.cs");
+_Static_assert(sizeof(struct wf_dev) == 8, "wf_dev layout changed: update Abi/WfDev.cs");
 
 #endif /* WIREFISHER_H */

@@ -9,7 +9,12 @@ public static class AbiConst
     public const int CommLen = 16, NameLen = 64;
     public const uint KindProcess = 1, KindCgroup = 2, KindIface = 3, KindTuple = 4;
     public const uint DirIngress = 0, DirEgress = 1;
-    public const uint RuleWatchOnly = 0x1, RulePending = 0x2;
+    public const uint RuleWatchOnly = 0x1, RulePending = 0x2, RuleNoShape = 0x4;
+    /// <summary>htb handles of the ingress shaper (WF_SHAPE_* in wirefisher.h).</summary>
+    public const uint ShapeMax = 0x0fff;
+    public const int ShapeKindShift = 12;
+    /// <summary>Header sizes each shaping leaf allows for, by WF_OVH_* (Ethernet + IP + TCP [+ timestamps]).</summary>
+    public static readonly int[] ShapeOverhead = { 14 + 20 + 20, 14 + 20 + 32, 14 + 40 + 20, 14 + 40 + 32 };
     public const int FpShift = 16;
 
     internal static unsafe string ReadString(byte* p, int max)

@@ -18,6 +18,8 @@ public unsafe struct WfRule
     [CField("pace_rate")] public uint PaceRate;
     [CField("comm")] public fixed byte Comm[AbiConst.CommLen];
     [CField("name")] public fixed byte Name[AbiConst.NameLen];
+    [CField("shape_class")] public uint ShapeClass;
+    [CField("pad")] public uint Pad;
 
     public string GetName() { fixed (byte* p = Name) return AbiConst.ReadString(p, AbiConst.NameLen); }
     public void SetName(string s) { fixed (byte* p = Name) AbiConst.WriteString(p, AbiConst.NameLen, s); }

@@ -10,4 +10,7 @@ public struct WfState
     [CField("tat_frac")] public uint TatFrac;
     [CField("tat_ns")] public ulong TatNs;
     [CField("rate")] public WfRate Rate;
+    [CField("paced_bytes")] public ulong PacedBytes;
+    [CField("shaped_bytes")] public ulong ShapedBytes;
+    [CField("tcp_conns")] public long TcpConns;
 }

@@ -66,6 +66,12 @@ internal static unsafe partial class Libbpf
     [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_obj_get", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int BpfObjGet(string path);
 
+    [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_obj_pin", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int BpfObjPin(int fd, string path);
+
+    /// <summary>tcx attach types (uapi 6.6; Debian's libbpf 1.1 headers predate them, KERNEL.md §6).</summary>
+    public const int BPF_TCX_INGRESS = 46;
+
     [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_link_create", SetLastError = true)]
     public static partial int BpfLinkCreate(int progFd, int targetFd, int attachType, void* opts);
 

@@ -38,6 +38,16 @@ internal static unsafe partial class Libc
     [LibraryImport(Libraries.Libc, EntryPoint = "vsnprintf")]
     public static partial int Vsnprintf(byte* buf, nuint size, nint fmt, nint args);
 
+    [LibraryImport(Libraries.Libc, EntryPoint = "stat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Stat(string path, byte* buf);
+
+    /// <summary>A file's inode number (st_ino, at offset 8 of struct stat on x86_64 and arm64), or 0.</summary>
+    public static ulong Inode(string path)
+    {
+        byte* buf = stackalloc byte[256]; // sizeof(struct stat) is 144 (x86_64) or 128 (arm64)
+        return Stat(path, buf) == 0 ? *(ulong*)(buf + 8) : 0;
+    }
+
     /// <summary>The filesystem magic of a path (f_type, the first field of struct statfs), or 0.</summary>
     public static long FsType(string path)
     {

@@ -15,7 +15,8 @@ public static class BpfNames
     public const string MapPeers = "wf_peers";
     public const string MapFlow = "wf_flow";
     public const string MapProcs = "wf_procs";
-    public static readonly string[] Maps = { MapOwner, MapRules, MapState, MapPeers, MapFlow, MapProcs };
+    public const string MapDevs = "wf_devs";
+    public static readonly string[] Maps = { MapOwner, MapRules, MapState, MapPeers, MapFlow, MapProcs, MapDevs };
 
     public const string ProgSockCreate = "wf_sock_create";
     public const string ProgIngress = "wf_ingress";
@@ -27,12 +28,17 @@ public static class BpfNames
     public const string ProgIterIndex = "wf_iter_index";
     public const string ProgIterConns = "wf_iter_conns";
     public const string ProgProcExit = "wf_proc_exit";
+    public const string ProgShapeIn = "wf_shape_in";
+    public const string ProgTcpClose = "wf_tcp_close";
+
+    /// <summary>Pins of the tcx links of wf_shape_in start with this: shape-NETNS-IFINDEX.</summary>
+    public const string ShapeLinkPrefix = "shape-";
 
     /// <summary>Tracing programs, each held by a pinned link of the same name.</summary>
-    public static readonly string[] TracePrograms = { ProgProcExit };
+    public static readonly string[] TracePrograms = { ProgProcExit, ProgTcpClose };
 
     /// <summary>Iterator programs pinned so that later cmdlets can run them.</summary>
-    public static readonly string[] PinnedPrograms = { ProgIterClaim, ProgIterIndex, ProgIterPace, ProgIterConns };
+    public static readonly string[] PinnedPrograms = { ProgIterClaim, ProgIterIndex, ProgIterPace, ProgIterConns, ProgShapeIn };
 
     /// <summary>Programs attached to the cgroup v2 root, each held by a pinned link of the same name.</summary>
     public static readonly string[] CgroupPrograms = { ProgSockCreate, ProgIngress, ProgEgress, ProgSockops };

@@ -10,10 +10,18 @@ namespace Wirefisher.Native.Loader;
 /// <summary>Network namespaces: finding them, and running work inside one.</summary>
 internal static class Netns
 {
-    /// <summary>One /proc/PID/ns/net path per network namespace that has a process.</summary>
+    private const long NsfsMagic = 0x6e736673; // a namespace file (a stale /run/netns entry is not one)
+
+    /// <summary>
+    /// One path per network namespace that has a process (/proc/PID/ns/net), then
+    /// the names `ip netns add` made (/run/netns/NAME), which may have none yet.
+    /// </summary>
     public static IEnumerable<string> All()
     {
         var seen = new Dictionary<string, string>();
+        if (Directory.Exists("/run/netns"))
+            foreach (string f in Directory.EnumerateFiles("/run/netns"))
+                if (Libc.FsType(f) == NsfsMagic && Libc.Inode(f) is ulong ino and > 0) seen.TryAdd($"net:[{ino}]", f);
         foreach (string dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out _)) continue;

@@ -48,7 +48,8 @@ public static unsafe class WfKernel
             return false;
         LibbpfLog.Install();
         EnsureBpffs();
-        RemovePins(); // leftovers of a half-done attempt
+        Shaper.RemoveAll(); // leftovers of a half-done attempt
+        RemovePins();
         Directory.CreateDirectory(WfPaths.PinDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.SetUnixFileMode(WfPaths.PinDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         nint obj = 0;
@@ -66,7 +67,7 @@ public static unsafe class WfKernel
         }
         catch
         {
-            RemovePins(); // nothing half-applied
+            RemovePins(); // nothing half-applied (no shaper exists before the first rule)
             throw;
         }
         finally
@@ -87,6 +88,7 @@ public static unsafe class WfKernel
                 foreach (var rule in store.All()) store.Remove(rule.Key);
             Repace();
         }
+        Shaper.RemoveAll(); // ifb devices, their classes and the tcx links
         return RemovePins();
     }
 

@@ -43,7 +43,7 @@ public sealed class RemoveWfLimitCommand : WfCmdlet
             _targets.AddRange(InputObject);
             return;
         }
-        var all = WfKernel.IsEnabled ? Run(() => LimitService.Get(), "ReadFailed") : new List<RateRule>();
+        var all = WfKernel.IsEnabled ? Run(() => LimitService.Get(queues: false), "ReadFailed") : new List<RateRule>();
         bool DirOk(RateRule r) => Direction == Direction.Both || r.Direction == Direction;
         if (ParameterSetName == "Name")
             foreach (string n in Name)
@@ -70,10 +70,10 @@ public sealed class RemoveWfLimitCommand : WfCmdlet
         foreach (RateRule r in _targets.DistinctBy(r => (r.Kind, r.Pid, r.Direction)))
         {
             if (!ShouldProcess($"{r.Name} ({r.Direction})", "Remove limit")) continue;
-            Run(() => LimitService.Remove(r, repace: false), "RemoveFailed", r);
+            Run(() => LimitService.Remove(r, reconcile: false), "RemoveFailed", r);
             any = true;
             if (PassThru) WriteObject(r);
         }
-        if (any) Run(WfKernel.Repace, "PaceFailed"); // their TCP connections get their speed back, once for all
+        if (any) Run(LimitService.Reconcile, "ReconcileFailed"); // shaper classes go, TCP gets its speed back, once for all
     }
 }

@@ -17,7 +17,7 @@ public sealed class RuleNameCompleter : IArgumentCompleter
         List<string> names;
         try
         {
-            names = WfKernel.IsEnabled ? LimitService.Get().Select(r => r.Name).Distinct().ToList() : new List<string>();
+            names = WfKernel.IsEnabled ? LimitService.Get(queues: false).Select(r => r.Name).Distinct().ToList() : new List<string>();
         }
         catch
         {

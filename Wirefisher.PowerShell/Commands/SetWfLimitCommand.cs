@@ -46,6 +46,10 @@ public sealed class SetWfLimitCommand : WfCmdlet
     [ValidateLength(1, 63)]
     public string? Name { get; set; }
 
+    /// <summary>Ingress: police TCP from other hosts with the bucket alone instead of queueing it (the shaper).</summary>
+    [Parameter]
+    public SwitchParameter NoShaping { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -68,7 +72,7 @@ public sealed class SetWfLimitCommand : WfCmdlet
             ProcessInfo? p = ProcessInfo.TryGet(pid);
             if (p is null)
                 Fail($"No process with PID {pid} exists. Find the PID with Get-Process.", "ProcessNotFound", ErrorCategory.ObjectNotFound, pid);
-            _limits.Add(new ProcessLimit(p!, Direction, _rate, _timeScale, Name));
+            _limits.Add(new ProcessLimit(p!, Direction, _rate, _timeScale, Name, NoShaping));
         }
     }
 
@@ -80,7 +84,7 @@ public sealed class SetWfLimitCommand : WfCmdlet
             $"Limit to {RateParser.FormatRate(l.Rate)}"));
         if (chosen.Count == 0) return;
         Run(() => WfKernel.Enable(), "EnableFailed");
-        var before = Run(() => LimitService.Get(), "ReadFailed").Select(LimitService.KeyOf).ToHashSet();
+        var before = Run(() => LimitService.Get(queues: false), "ReadFailed").Select(LimitService.KeyOf).ToHashSet();
         var done = new List<RateRule>();
         try
         {
@@ -92,8 +96,8 @@ public sealed class SetWfLimitCommand : WfCmdlet
         {
             // take back the limits this call added (limits it only changed keep their new rate)
             foreach (RateRule r in done.Where(r => !before.Contains(LimitService.KeyOf(r))))
-                LimitService.Remove(r, repace: false);
-            WfKernel.Repace();
+                LimitService.Remove(r, reconcile: false);
+            LimitService.Reconcile();
             throw;
         }
         if (PassThru) WriteObject(done, enumerateCollection: true);

@@ -8,7 +8,7 @@ using Wirefisher.Native.Maps;
 namespace Wirefisher.Engine;
 
 /// <summary>A limit to set on one process (validated by <see cref="LimitService.Validate"/>).</summary>
-public sealed record ProcessLimit(ProcessInfo Process, Direction Direction, ulong Rate, TimeSpan TimeScale, string? Name);
+public sealed record ProcessLimit(ProcessInfo Process, Direction Direction, ulong Rate, TimeSpan TimeScale, string? Name, bool NoShaping = false);
 
 /// <summary>
 /// Turns limits into kernel rule entries and kernel entries back into
@@ -69,11 +69,16 @@ public static class LimitService
                     rule.CreatedNs = (ulong)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
                 rule.SetComm(limit.Process.Name);
                 rule.SetName(limit.Name ?? (same && rule.GetName() is { Length: > 0 } n ? n : DefaultName(limit.Process)));
+                bool shape = key.Dir == AbiConst.DirIngress && !limit.NoShaping;
+                rule.Flags = shape ? rule.Flags & ~AbiConst.RuleNoShape : rule.Flags | AbiConst.RuleNoShape;
                 if (!same)
                 {
                     store.Remove(key);
                     rule.Flags |= AbiConst.RulePending;
+                    rule.ShapeClass = 0;
                 }
+                // the rule's htb class on every shaped device (kept when the rate changes)
+                rule.ShapeClass = !shape ? 0 : rule.ShapeClass != 0 ? rule.ShapeClass : Shaping.FreeClass(store);
                 if (store.Put(key, rule)) written.Add(key);
             }
             // The process's sockets that existed before, or that were inherited
@@ -85,51 +90,83 @@ public static class LimitService
             foreach (WfRuleKey k in written) store.Remove(k);
             throw;
         }
-        var rules = keys.Select(k => ToRateRule(store.Get(k)!.Value)).ToList();
+        var rules = keys.Select(k => ToRateRule(store.Get(k)!.Value, null)).ToList();
         if (activate) Activate(rules);
         return rules;
     }
 
     /// <summary>
-    /// Paces every TCP connection as the rules now ask, then lets the pending
-    /// ones police: a new limit never meets its process's unpaced traffic with drops.
+    /// Shapes and paces every TCP connection as the rules now ask, then lets the
+    /// pending ones police: a new limit never meets its process's unpaced traffic with drops.
     /// </summary>
     public static void Activate(IEnumerable<RateRule> rules)
     {
-        WfKernel.Repace();
+        Reconcile();
         using var store = new RuleStore();
         foreach (RateRule r in rules) store.Activate(KeyOf(r));
     }
 
-    /// <summary>Every rule in the kernel, optionally filtered.</summary>
-    public static List<RateRule> Get(Func<RateRule, bool>? filter = null)
+    /// <summary>
+    /// After rules changed: the shaper gets exactly the ingress rules' classes,
+    /// and every TCP connection the pacing its rules ask for (or its speed back).
+    /// </summary>
+    public static void Reconcile()
+    {
+        Shaping.Sync();
+        WfKernel.Repace();
+    }
+
+    /// <summary>Every rule in the kernel, optionally filtered; queues = also read the shaper's queues (runs tc).</summary>
+    public static List<RateRule> Get(Func<RateRule, bool>? filter = null, bool queues = true)
     {
         using var store = new RuleStore();
-        return store.All().Select(ToRateRule).Where(r => filter?.Invoke(r) ?? true)
+        var entries = store.All();
+        var q = queues && entries.Any(Shaping.IsShaped) ? Shaper.Queues() : new Dictionary<uint, ShaperQueue>();
+        return entries.Select(e => ToRateRule(e, q)).Where(r => filter?.Invoke(r) ?? true)
             .OrderBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.Direction).ToList();
     }
 
     /// <summary>
     /// Removes the kernel entry behind one RateRule. Returns false if it was gone
-    /// already. Then (unless repace is false) its TCP connections get their speed back.
+    /// already. Then (unless reconcile is false) its shaper class goes and its TCP
+    /// connections get their speed back.
     /// </summary>
-    public static bool Remove(RateRule rule, bool repace = true)
+    public static bool Remove(RateRule rule, bool reconcile = true)
     {
         bool had;
         using (var store = new RuleStore())
             had = store.Remove(KeyOf(rule));
-        if (repace) WfKernel.Repace();
+        if (reconcile) Reconcile();
         return had;
+    }
+
+    /// <summary>
+    /// What held the rule's traffic so far (what carried its bytes); before any
+    /// traffic, what would: pacing for local TCP senders, the shaper for remote
+    /// ones on ingress, and the bucket, which polices everything else (UDP).
+    /// </summary>
+    internal static LimitMechanism MechanismOf(RuleEntry e)
+    {
+        if ((e.Rule.Flags & AbiConst.RuleWatchOnly) != 0) return LimitMechanism.None;
+        WfState s = e.State;
+        if (s.Rate.Bytes == 0)
+            return LimitMechanism.Paced | LimitMechanism.Policed | (Shaping.IsShaped(e) ? LimitMechanism.Shaped : 0);
+        var m = LimitMechanism.None;
+        if (s.PacedBytes > 0) m |= LimitMechanism.Paced;
+        if (s.ShapedBytes > 0) m |= LimitMechanism.Shaped;
+        if (s.Rate.Bytes > s.PacedBytes + s.ShapedBytes) m |= LimitMechanism.Policed;
+        return m;
     }
 
     internal static WfRuleKey KeyOf(RateRule r) => new(
         (uint)r.Kind, r.Direction == Direction.Egress ? AbiConst.DirEgress : AbiConst.DirIngress, (ulong)r.Pid);
 
-    /// <summary>Where kernel data becomes a RateRule.</summary>
-    internal static RateRule ToRateRule(RuleEntry e)
+    /// <summary>Where kernel data (and the shaper's queue) becomes a RateRule.</summary>
+    internal static RateRule ToRateRule(RuleEntry e, IReadOnlyDictionary<uint, ShaperQueue>? queues = null)
     {
         WfRule r = e.Rule;
         int pid = (int)e.Key.Id;
+        ShaperQueue q = r.ShapeClass != 0 && queues is not null ? queues.GetValueOrDefault(r.ShapeClass) : default;
         return new RateRule
         {
             Name = r.GetName(),
@@ -142,8 +179,12 @@ public static class LimitService
             Burst = (ulong)Math.Round(r.BurstNs / 1e9 * r.Rate),
             PassedBytes = e.State.Rate.Bytes,
             PassedPackets = e.State.Rate.Packets,
-            DroppedBytes = e.State.Rate.DroppedBytes,
-            DroppedPackets = e.State.Rate.DroppedPackets,
+            DroppedBytes = e.State.Rate.DroppedBytes + q.DroppedBytes,
+            DroppedPackets = e.State.Rate.DroppedPackets + q.DroppedPackets,
+            QueuedBytes = q.QueuedBytes,
+            PacedBytes = e.State.PacedBytes,
+            ShapedBytes = e.State.ShapedBytes,
+            Mechanism = MechanismOf(e),
             Created = DateTime.UnixEpoch.AddTicks((long)(r.CreatedNs / 100)).ToLocalTime(),
             State = ProcessInfo.IsAlive(pid, r.StartMinNs, r.StartMaxNs) ? RuleState.Active : RuleState.ProcessExited,
         };

@@ -15,10 +15,13 @@ public static class StatusReader
         string? cg = WfPaths.Cgroup2Mount();
         bool enabled = root && WfKernel.IsEnabled;
         int rules = 0;
+        string[] shapers = System.Array.Empty<string>();
         if (enabled)
         {
             using var store = new RuleStore();
             rules = store.All().Count;
+            shapers = Shaper.Describe().Select(s =>
+                $"net:[{s.Netns}] {Shaper.IfbName}, {s.Classes} rule classes, shaping {string.Join(", ", s.Devices)}").ToArray();
         }
         return new WfStatus
         {
@@ -35,6 +38,7 @@ public static class StatusReader
                     .Select(n => $"{n}@{cg}").ToArray()
                 : System.Array.Empty<string>(),
             RuleCount = rules,
+            IngressShapers = shapers,
         };
     }
 }

@@ -16,3 +16,16 @@ public enum RuleKind { Process = 1, Cgroup = 2, Interface = 3, Flow = 4 }
 
 /// <summary>Whether a rule still has something to apply to.</summary>
 public enum RuleState { Active, ProcessExited }
+
+/// <summary>What holds a rule's traffic to its rate (flags: a rule's flows may differ).</summary>
+[System.Flags]
+public enum LimitMechanism
+{
+    None = 0,
+    /// <summary>A token bucket drops what is over the rate (UDP; TCP nobody could pace or shape).</summary>
+    Policed = 1,
+    /// <summary>TCP senders on this host send at the rate (SO_MAX_PACING_RATE).</summary>
+    Paced = 2,
+    /// <summary>Received TCP from other hosts waits in the rule's queue (ifb + htb).</summary>
+    Shaped = 4,
+}

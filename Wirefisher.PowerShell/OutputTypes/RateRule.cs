@@ -21,8 +21,18 @@ public sealed class RateRule
     public ulong Burst { get; internal set; }
     public ulong PassedBytes { get; internal set; }
     public ulong PassedPackets { get; internal set; }
+    /// <summary>Payload bytes the bucket dropped, plus (estimated from the mean packet) those its shaper queue dropped.</summary>
     public ulong DroppedBytes { get; internal set; }
+    /// <summary>Packets the bucket dropped, plus those its shaper queue had no room for.</summary>
     public ulong DroppedPackets { get; internal set; }
+    /// <summary>Bytes waiting in the rule's shaper queues now (ingress; wire bytes).</summary>
+    public ulong QueuedBytes { get; internal set; }
+    /// <summary>Of PassedBytes: sent by TCP senders on this host that Wirefisher paces.</summary>
+    public ulong PacedBytes { get; internal set; }
+    /// <summary>Of PassedBytes: received through the rule's shaper queue.</summary>
+    public ulong ShapedBytes { get; internal set; }
+    /// <summary>What held the traffic so far (before any: what would).</summary>
+    public LimitMechanism Mechanism { get; internal set; }
     public DateTime Created { get; internal set; }
     public RuleState State { get; internal set; }
 

@@ -13,5 +13,10 @@ public sealed class WfStatus
     /// <summary>The attached hooks, as "program@where".</summary>
     public string[] AttachedHooks { get; internal set; } = System.Array.Empty<string>();
     public int RuleCount { get; internal set; }
+    /// <summary>
+    /// The ingress shapers Wirefisher owns, one per network namespace:
+    /// "net:[INODE] wf-ifb, N rule classes, shaping DEV, DEV".
+    /// </summary>
+    public string[] IngressShapers { get; internal set; } = System.Array.Empty<string>();
     public bool IsRoot { get; internal set; }
 }

@@ -27,10 +27,9 @@ struct {
 /* The pacing a rule of this direction asks for this owner's sockets, or 0. */
 static __always_inline __u32 wf_pace_for(const struct wf_owner *o, __u32 dir)
 {
-	struct wf_rule_key key = { .kind = WF_KIND_PROCESS, .dir = dir, .id = o->tgid };
-	struct wf_rule *r = bpf_map_lookup_elem(&WF_MAP_RULES, &key);
+	struct wf_rule *r = wf_rule_for(o, dir);
 
-	if (!r || !wf_rule_matches(r, o) || (r->flags & WF_RULE_WATCH_ONLY))
+	if (!r || (r->flags & WF_RULE_WATCH_ONLY))
 		return 0;
 	return r->pace_rate;
 }
@@ -110,20 +109,40 @@ static __always_inline int wf_tuple_of_bsk(struct bpf_sock *sk, struct wf_tuple 
 	return wf_tuple_fill(t, sk->family, la, ra, sk->src_port, bpf_ntohs(sk->dst_port), 0);
 }
 
+/* Is the sender of this connection (t as its local receiver sees it) a paced socket on this host? */
+static __always_inline int wf_tuple_paced(struct wf_tuple *t)
+{
+	__u32 *peer = bpf_map_lookup_elem(&WF_MAP_PEERS, t);
+
+	return peer && (*peer & WF_PEER_PACED);
+}
+
 /* Is this received packet's sender a paced socket on this host? */
 static __always_inline int wf_peer_paced(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
 	struct wf_tuple t;
-	__u32 *peer;
 
 	if (!sk)
 		return 0;
 	sk = bpf_sk_fullsock(sk);
 	if (!sk || sk->protocol != 6 || !wf_tuple_of_bsk(sk, &t))
 		return 0;
-	peer = bpf_map_lookup_elem(&WF_MAP_PEERS, &t);
-	return peer && (*peer & WF_PEER_PACED);
+	return wf_tuple_paced(&t);
+}
+
+/* A connection ends (it leaves ESTABLISHED): its receiver's entry goes, so a
+ * busy limited server's short connections never fill wf_peers (and so keep
+ * being paced). The local port is read from inet_sport: on the way to CLOSE
+ * the kernel clears skc_num before the state changes. */
+static __always_inline void wf_peer_forget(struct sock *sk)
+{
+	struct wf_tuple t;
+
+	if (wf_tuple_of(&sk->__sk_common, &t, 0)) {
+		t.lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+		bpf_map_delete_elem(&WF_MAP_PEERS, &t);
+	}
 }
 
 #endif

@@ -28,6 +28,15 @@ static __always_inline int wf_rule_matches(const struct wf_rule *r, const struct
 	return o->start_ns >= r->start_min_ns && o->start_ns < r->start_max_ns;
 }
 
+/* The process rule of this direction that applies to the owner, or NULL. */
+static __always_inline struct wf_rule *wf_rule_for(const struct wf_owner *o, __u32 dir)
+{
+	struct wf_rule_key key = { .kind = WF_KIND_PROCESS, .dir = dir, .id = o->tgid };
+	struct wf_rule *r = bpf_map_lookup_elem(&WF_MAP_RULES, &key);
+
+	return r && wf_rule_matches(r, o) ? r : NULL;
+}
+
 #define WF_DROP    0
 #define WF_PASS    1
 #define WF_PASS_CN 2 /* pass, and tell the sender it is over (egress; on ingress: pass) */
@@ -36,13 +45,14 @@ static __always_inline int wf_rule_matches(const struct wf_rule *r, const struct
  * the same lock, so nothing is lost when packets of one rule arrive on
  * several CPUs at once.
  *
- * soft: the packet comes from a paced TCP sender on this host. A drop costs
- * TCP a 200 ms timer (probe on egress, retransmission on ingress), and
- * pacing runs a little ahead now and then; so up to one more bucketful of
- * debt passes (on egress with a congestion notification), and only beyond
- * that is the packet dropped. The debt still counts, so the long-run rate is
- * unchanged; a sender that is not paced gets no slack. */
-static __always_inline int wf_police(const struct wf_rule *r, struct wf_state *s, __u32 len, int soft)
+ * via: how the packet came (WF_VIA_*). A paced TCP sender on this host, or
+ * a packet that came through the rule's htb class, was already held to the
+ * rate, and a drop would cost TCP a 200 ms timer (probe on egress,
+ * retransmission on ingress) for a little jitter of pacing or queueing; so up
+ * to one more bucketful of debt passes (on egress with a congestion
+ * notification), and only beyond that is the packet dropped. The debt still
+ * counts, so the long-run rate is unchanged; other traffic gets no slack. */
+static __always_inline int wf_police(const struct wf_rule *r, struct wf_state *s, __u32 len, __u32 via)
 {
 	__u64 now = bpf_ktime_get_ns();
 	__u64 cost = (__u64)len * r->ns_per_byte; /* len < 2^20, ns_per_byte < 2^36 */
@@ -57,7 +67,7 @@ static __always_inline int wf_police(const struct wf_rule *r, struct wf_state *s
 	debt = s->tat_ns - now;
 	if ((r->flags & WF_RULE_WATCH_ONLY) || debt <= r->burst_ns)
 		verdict = WF_PASS;
-	else if (soft && debt <= 2 * r->burst_ns)
+	else if (via != WF_VIA_BUCKET && debt <= 2 * r->burst_ns)
 		verdict = WF_PASS_CN;
 	else
 		verdict = WF_DROP;
@@ -68,6 +78,10 @@ static __always_inline int wf_police(const struct wf_rule *r, struct wf_state *s
 		s->tat_frac = frac & ((1ULL << WF_FP_SHIFT) - 1);
 	}
 	wf_rate_add(&s->rate, now, len, verdict != WF_DROP);
+	if (verdict != WF_DROP && via == WF_VIA_PACED)
+		s->paced_bytes += len;
+	else if (verdict != WF_DROP && via == WF_VIA_SHAPED)
+		s->shaped_bytes += len;
 	bpf_spin_unlock(&s->lock);
 	return verdict;
 }

@@ -1,0 +1,292 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using Wirefisher.Native.Abi;
+using Wirefisher.Native.Interop;
+using Wirefisher.Native.Maps;
+
+namespace Wirefisher.Native.Loader;
+
+/// <summary>One rule the ingress shaper holds: its htb class and its rate in payload bytes per second.</summary>
+public readonly record struct ShapedRule(uint Class, ulong Rate);
+
+/// <summary>What one rule's queues hold and lost, summed over the namespaces it is shaped in.</summary>
+public record struct ShaperQueue(ulong QueuedBytes, ulong DroppedPackets, ulong DroppedBytes);
+
+/// <summary>A namespace's shaper: which devices feed it, and how many rule classes it has.</summary>
+public sealed record ShaperInfo(ulong Netns, string[] Devices, int Classes);
+
+/// <summary>
+/// The ingress shaper's user-space half (the kernel half is bpf/lib/wf_shape.h).
+/// In each network namespace it shapes: an ifb device of Wirefisher's own
+/// (<see cref="IfbName"/>, its alias says who made it) with an htb root 1:,
+/// per rule a class 1:c at the rule's rate and four leaves under it (one per
+/// header size, see WF_SHAPE_* in wirefisher.h), each with a bfifo bounded to
+/// about 100 ms; and a pinned tcx link of wf_shape_in on every other
+/// non-loopback device, listed in wf_devs. No device's own qdiscs are touched.
+/// </summary>
+public static unsafe class Shaper
+{
+    public const string IfbName = "wf-ifb";
+    public const string IfbAlias = "wirefisher ingress shaper";
+    private static readonly double QueueSeconds = 0.1;
+    private const ulong MinQueueBytes = 2 * 65536; // two 64 KiB GRO packets
+
+    private sealed record Device(string Name, uint Ifindex, int Mtu, string LinkType, string? Kind, string? Alias);
+
+    /// <summary>The inode number of a network namespace file (what the kernel calls ns.inum).</summary>
+    public static ulong Inode(string nsPath)
+    {
+        string? t = new FileInfo(nsPath).LinkTarget; // "net:[4026531840]" for /proc/PID/ns/net
+        if (t is not null && t.StartsWith("net:[", StringComparison.Ordinal))
+            return ulong.Parse(t[5..^1], CultureInfo.InvariantCulture);
+        return Libc.Inode(nsPath); // a bind mount (/run/netns/NAME)
+    }
+
+    /// <summary>
+    /// Shapes exactly these rules in the namespaces given, and takes the shaper
+    /// out of every other namespace it is in.
+    /// </summary>
+    public static void Sync(IReadOnlyCollection<ShapedRule> rules, IEnumerable<string> nsPaths)
+    {
+        var known = KnownNamespaces();
+        var want = rules.Count == 0 ? new HashSet<ulong>() : nsPaths.Select(Inode).ToHashSet();
+        foreach (ulong ns in ShapedNamespaces().Where(n => !want.Contains(n)).ToList())
+            TearDown(ns, known.GetValueOrDefault(ns));
+        foreach (ulong ns in want)
+            if (known.TryGetValue(ns, out string? path))
+                SetUp(path, ns, rules);
+    }
+
+    /// <summary>Takes the shaper out of every namespace (Disable-Wirefisher, and leftovers of a killed command).</summary>
+    public static void RemoveAll()
+    {
+        var known = KnownNamespaces();
+        var shaped = Directory.Exists(WfPaths.PinDir) ? ShapedNamespaces() : new HashSet<ulong>();
+        foreach (var (ns, path) in known)
+            if (shaped.Contains(ns) || OwnIfb(ListDevices(path)) is not null)
+                TearDown(ns, path);
+        foreach (ulong ns in shaped.Where(n => !known.ContainsKey(n)))
+            TearDown(ns, null);
+    }
+
+    /// <summary>Every rule class's queue, summed over namespaces (tc -s qdisc of each ifb).</summary>
+    public static Dictionary<uint, ShaperQueue> Queues()
+    {
+        var result = new Dictionary<uint, ShaperQueue>();
+        var known = KnownNamespaces();
+        foreach (ulong ns in ShapedNamespaces())
+        {
+            if (!known.TryGetValue(ns, out string? path)) continue;
+            string json;
+            try { json = SystemTool.Run(path, "tc", new[] { "-s", "-j", "qdisc", "show", "dev", IfbName }); }
+            catch (ShaperException) { continue; } // the namespace went away meanwhile
+            foreach (JsonElement q in Parse(json))
+            {
+                if (Str(q, "kind") != "bfifo" || Minor(Str(q, "parent")) is not uint leaf) continue;
+                uint cls = leaf & AbiConst.ShapeMax;
+                int k = (int)(leaf >> AbiConst.ShapeKindShift) - 1;
+                if (k < 0 || k >= AbiConst.ShapeOverhead.Length) continue;
+                ulong packets = U64(q, "packets"), bytes = U64(q, "bytes"), drops = U64(q, "drops");
+                // the queue counts drops in packets; their payload is estimated from its mean packet
+                double payload = packets > 0 ? Math.Max(0, (double)bytes / packets - AbiConst.ShapeOverhead[k]) : 0;
+                ShaperQueue s = result.GetValueOrDefault(cls);
+                s.QueuedBytes += U64(q, "backlog");
+                s.DroppedPackets += drops;
+                s.DroppedBytes += (ulong)(drops * payload);
+                result[cls] = s;
+            }
+        }
+        return result;
+    }
+
+    /// <summary>The namespaces with a shaper, their shaped devices and class counts (Get-WfStatus).</summary>
+    public static List<ShaperInfo> Describe()
+    {
+        var list = new List<ShaperInfo>();
+        var known = KnownNamespaces();
+        foreach (ulong ns in ShapedNamespaces())
+        {
+            if (!known.TryGetValue(ns, out string? path)) continue;
+            var linked = LinkPins().Where(p => p.Netns == ns).Select(p => p.Ifindex).ToHashSet();
+            var devices = ListDevices(path).Where(d => linked.Contains(d.Ifindex)).Select(d => d.Name).ToArray();
+            int classes = 0;
+            try { classes = ClassMinors(path).Count(m => m <= AbiConst.ShapeMax); }
+            catch (ShaperException) { }
+            list.Add(new ShaperInfo(ns, devices, classes));
+        }
+        return list;
+    }
+
+    private static void SetUp(string path, ulong ns, IReadOnlyCollection<ShapedRule> rules)
+    {
+        var devices = ListDevices(path);
+        var feeds = devices.Where(d => d.LinkType != "loopback" && d.Kind != "ifb" && d.Name != IfbName).ToList();
+        if (feeds.Count == 0)
+        {
+            TearDown(ns, path); // nothing there a download could arrive through
+            return;
+        }
+        Device ifb = OwnIfb(devices) ?? CreateIfb(path, devices);
+        int mtu = feeds.Max(d => d.Mtu);
+        bool ether = feeds.Any(d => d.LinkType == "ether");
+        SystemTool.Run(path, "tc", new[] { "-force", "-batch", "-" }, ClassScript(path, rules, mtu, ether));
+
+        var linked = LinkPins().Where(p => p.Netns == ns).ToList();
+        using var devs = new BpfMap<WfDevKey, WfDev>(BpfNames.MapDevs);
+        foreach (var stale in linked.Where(p => feeds.All(d => d.Ifindex != p.Ifindex)))
+        {
+            devs.Delete(new WfDevKey(ns, stale.Ifindex));
+            File.Delete(stale.Pin);
+        }
+        using var prog = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgShapeIn));
+        foreach (Device d in feeds)
+        {
+            devs.Update(new WfDevKey(ns, d.Ifindex), new WfDev { IfbIfindex = ifb.Ifindex, L2Len = d.LinkType == "ether" ? 14u : 0u });
+            string pin = WfPaths.Pin($"{BpfNames.ShapeLinkPrefix}{ns}-{d.Ifindex}");
+            if (File.Exists(pin)) continue;
+            Netns.Run(path, () =>
+            {
+                using var link = new BpfFd(LibbpfCheck.Fd(Libbpf.BpfLinkCreate(prog.Fd, (int)d.Ifindex, Libbpf.BPF_TCX_INGRESS, null),
+                    $"Attaching {BpfNames.ProgShapeIn} to the ingress of {d.Name}"));
+                LibbpfCheck.Int(Libbpf.BpfObjPin(link.Fd, pin), $"Pinning the tcx link of {d.Name}");
+            });
+        }
+    }
+
+    /// <summary>
+    /// tc commands that make the classes match the rules: each rule's class at
+    /// the rule's rate in wire bytes for the largest header (so it bounds a mix
+    /// of kinds), each leaf at the rate for its header size, borrowing all of it
+    /// from the class; then the classes of rules that are gone are deleted.
+    /// </summary>
+    private static string ClassScript(string path, IReadOnlyCollection<ShapedRule> rules, int mtu, bool ether)
+    {
+        var sb = new StringBuilder();
+        var wanted = rules.Select(r => r.Class).ToHashSet();
+        foreach (ShapedRule r in rules)
+        {
+            var leafRates = Enumerable.Range(0, AbiConst.ShapeOverhead.Length)
+                .Select(k => WireRate(r.Rate, AbiConst.ShapeOverhead[k] - (ether ? 0 : 14), mtu, ether)).ToArray();
+            ulong top = leafRates.Max();
+            sb.Append(CultureInfo.InvariantCulture, $"class replace dev {IfbName} parent 1: classid 1:{r.Class:x} htb rate {top * 8}bit ceil {top * 8}bit quantum 1514\n");
+            for (int k = 0; k < leafRates.Length; k++)
+            {
+                uint leaf = r.Class | (uint)(k + 1) << AbiConst.ShapeKindShift;
+                ulong limit = Math.Max(MinQueueBytes, (ulong)(leafRates[k] * QueueSeconds));
+                sb.Append(CultureInfo.InvariantCulture, $"class replace dev {IfbName} parent 1:{r.Class:x} classid 1:{leaf:x} htb rate 8bit ceil {leafRates[k] * 8}bit quantum 1514\n");
+                sb.Append(CultureInfo.InvariantCulture, $"qdisc replace dev {IfbName} parent 1:{leaf:x} handle {leaf:x}: bfifo limit {limit}\n");
+            }
+        }
+        var existing = ClassMinors(path).Where(m => !wanted.Contains(m & AbiConst.ShapeMax)).ToList();
+        foreach (uint m in existing.OrderByDescending(m => m)) // leaves (higher minors) before their class
+            sb.Append(CultureInfo.InvariantCulture, $"class del dev {IfbName} classid 1:{m:x}\n");
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// htb counts whole frames, a limit counts payload: the frame rate that
+    /// carries rate payload bytes in full-size segments with this header size.
+    /// </summary>
+    public static ulong WireRate(ulong rate, int overhead, int mtu, bool ether)
+    {
+        int payload = mtu - (overhead - (ether ? 14 : 0));
+        return (ulong)Math.Ceiling((double)rate * (payload + overhead) / payload);
+    }
+
+    private static Device CreateIfb(string path, List<Device> devices)
+    {
+        if (devices.Any(d => d.Name == IfbName))
+            throw new ShaperException($"A device named {IfbName} exists in the network namespace {path} and Wirefisher did not make it: rename it, or remove it, so that Wirefisher can shape ingress there.");
+        SystemTool.Run(path, "ip", new[] { "link", "add", IfbName, "type", "ifb" });
+        SystemTool.Run(path, "ip", new[] { "link", "set", "dev", IfbName, "alias", IfbAlias, "up" });
+        SystemTool.Run(path, "tc", new[] { "qdisc", "add", "dev", IfbName, "root", "handle", "1:", "htb" });
+        return OwnIfb(ListDevices(path)) ?? throw new ShaperException($"The ifb device {IfbName} vanished in {path} right after it was made.");
+    }
+
+    private static void TearDown(ulong ns, string? path)
+    {
+        if (Directory.Exists(WfPaths.PinDir))
+        {
+            foreach (var p in LinkPins().Where(p => p.Netns == ns)) File.Delete(p.Pin); // detaches
+            if (File.Exists(WfPaths.Pin(BpfNames.MapDevs)))
+            {
+                using var devs = new BpfMap<WfDevKey, WfDev>(BpfNames.MapDevs);
+                foreach (WfDevKey k in devs.Keys().Where(k => k.Netns == ns)) devs.Delete(k);
+            }
+        }
+        if (path is not null && OwnIfb(ListDevices(path)) is not null)
+            SystemTool.Run(path, "ip", new[] { "link", "del", IfbName }); // its qdisc and classes go with it
+    }
+
+    /// <summary>The minors of the htb classes on the ifb ("class htb 1:abc ..."; tc 6.1 prints classes as text only).</summary>
+    private static List<uint> ClassMinors(string path) =>
+        SystemTool.Run(path, "tc", new[] { "class", "show", "dev", IfbName }).Split('\n')
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(f => f.Length > 2 && f[0] == "class").Select(f => Minor(f[2])).OfType<uint>().ToList();
+
+    private static Device? OwnIfb(IEnumerable<Device> devices) =>
+        devices.FirstOrDefault(d => d.Name == IfbName && d.Kind == "ifb" && d.Alias == IfbAlias);
+
+    /// <summary>Namespaces Wirefisher shapes in: from its link pins and wf_devs.</summary>
+    private static HashSet<ulong> ShapedNamespaces()
+    {
+        var set = LinkPins().Select(p => p.Netns).ToHashSet();
+        if (File.Exists(WfPaths.Pin(BpfNames.MapDevs)))
+        {
+            using var devs = new BpfMap<WfDevKey, WfDev>(BpfNames.MapDevs);
+            foreach (WfDevKey k in devs.Keys()) set.Add(k.Netns);
+        }
+        return set;
+    }
+
+    private static IEnumerable<(string Pin, ulong Netns, uint Ifindex)> LinkPins()
+    {
+        if (!Directory.Exists(WfPaths.PinDir)) yield break;
+        foreach (string f in Directory.EnumerateFiles(WfPaths.PinDir, BpfNames.ShapeLinkPrefix + "*"))
+        {
+            string[] parts = Path.GetFileName(f)[BpfNames.ShapeLinkPrefix.Length..].Split('-');
+            if (parts.Length == 2 && ulong.TryParse(parts[0], out ulong ns) && uint.TryParse(parts[1], out uint ifindex))
+                yield return (f, ns, ifindex);
+        }
+    }
+
+    /// <summary>Every namespace a process or an `ip netns` name holds, by inode.</summary>
+    private static Dictionary<ulong, string> KnownNamespaces()
+    {
+        var d = new Dictionary<ulong, string>();
+        foreach (string p in Netns.All())
+        {
+            try { d.TryAdd(Inode(p), p); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
+        }
+        return d;
+    }
+
+    private static List<Device> ListDevices(string path)
+    {
+        string json;
+        try { json = SystemTool.Run(path, "ip", new[] { "-j", "-d", "link", "show" }); }
+        catch (ShaperException) { return new List<Device>(); } // the namespace is gone
+        return Parse(json).Select(e => new Device(Str(e, "ifname") ?? "", (uint)U64(e, "ifindex"), (int)U64(e, "mtu"),
+            Str(e, "link_type") ?? "", e.TryGetProperty("linkinfo", out var li) ? Str(li, "info_kind") : null, Str(e, "ifalias"))).ToList();
+    }
+
+    private static List<JsonElement> Parse(string json) =>
+        string.IsNullOrWhiteSpace(json) ? new List<JsonElement>() : JsonDocument.Parse(json).RootElement.EnumerateArray().ToList();
+
+    private static string? Str(JsonElement e, string name) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static ulong U64(JsonElement e, string name) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetUInt64(out ulong u) ? u : 0;
+
+    /// <summary>The minor of a tc handle "1:abc" (hex), or null.</summary>
+    private static uint? Minor(string? handle) =>
+        handle is not null && handle.StartsWith("1:", StringComparison.Ordinal) && handle.Length > 2 &&
+        uint.TryParse(handle[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out uint m) ? m : null;
+}

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Ingress shaping for TCP senders this host cannot pace (a download from
+ * another machine). Dropping makes such a sender lose and recover; queueing
+ * makes it see delay and slow down by itself (KERNEL.md §9). So wf_shape_in,
+ * a tcx ingress program on each shaped device, finds the socket a TCP packet
+ * is for (bpf_sk_lookup_tcp), its owner and rule, and redirects it into the
+ * namespace's ifb device with skb->priority naming the rule's htb leaf (see
+ * WF_SHAPE_* in wirefisher.h). The ifb hands it back to the device's receive
+ * path once htb lets it go, past tcx (the kernel skips tc on re-injected packets).
+ *
+ * Not redirected (they pass as if Wirefisher were not there): a device not in
+ * wf_devs, anything but TCP over IPv4/IPv6 without extension headers,
+ * fragments, packets without payload (ACKs, handshakes), packets with no
+ * socket, owner or shaped rule, and connections whose sender is paced.
+ */
+#ifndef WF_SHAPE_H
+#define WF_SHAPE_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct wf_dev_key);
+	__type(value, struct wf_dev);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} WF_MAP_DEVS SEC(".maps");
+
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
+#define WF_ETH_P_IP   0x0800
+#define WF_ETH_P_IPV6 0x86DD
+
+/* Did this received packet come through the rule's htb class? (cgroup_skb, after the ifb) */
+static __always_inline int wf_shaped(struct __sk_buff *skb, const struct wf_rule *r)
+{
+	__u32 p = skb->priority;
+
+	return r->shape_class && (p >> 16) == (WF_SHAPE_MAJOR >> 16) && (p & WF_SHAPE_MAX) == r->shape_class;
+}
+
+/* What a TCP packet is, read from its headers. */
+struct wf_tcp_pkt {
+	struct bpf_sock_tuple t; /* as bpf_sk_lookup_tcp wants it */
+	struct wf_tuple peer;    /* as the local receiver sees the connection (wf_peers key) */
+	__u32 family;            /* 2 or 10 */
+	__u32 payload;
+	__u32 ovh;               /* WF_OVH_* */
+};
+
+static __always_inline int wf_parse_tcp(struct __sk_buff *skb, __u32 off, struct wf_tcp_pkt *p)
+{
+	__u32 la[4] = {}, ra[4] = {}, family, l4, iplen;
+	struct tcphdr th;
+	int ts;
+
+	if (skb->protocol == bpf_htons(WF_ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)) || ip.protocol != WF_IPPROTO_TCP ||
+		    (ip.frag_off & bpf_htons(0x3fff)))
+			return 0;
+		p->t.ipv4.saddr = ip.saddr;
+		p->t.ipv4.daddr = ip.daddr;
+		la[0] = ip.daddr;
+		ra[0] = ip.saddr;
+		l4 = off + ip.ihl * 4;
+		iplen = bpf_ntohs(ip.tot_len) - ip.ihl * 4;
+		family = 2;
+	} else if (skb->protocol == bpf_htons(WF_ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)) || ip6.nexthdr != WF_IPPROTO_TCP)
+			return 0;
+		__builtin_memcpy(p->t.ipv6.saddr, &ip6.saddr, 16);
+		__builtin_memcpy(p->t.ipv6.daddr, &ip6.daddr, 16);
+		__builtin_memcpy(la, &ip6.daddr, 16);
+		__builtin_memcpy(ra, &ip6.saddr, 16);
+		l4 = off + sizeof(ip6);
+		iplen = bpf_ntohs(ip6.payload_len);
+		family = 10;
+	} else {
+		return 0;
+	}
+	if (bpf_skb_load_bytes(skb, l4, &th, sizeof(th)))
+		return 0;
+	p->family = family;
+	if (family == 2) {
+		p->t.ipv4.sport = th.source;
+		p->t.ipv4.dport = th.dest;
+	} else {
+		p->t.ipv6.sport = th.source;
+		p->t.ipv6.dport = th.dest;
+	}
+	p->payload = iplen > th.doff * 4 ? iplen - th.doff * 4 : 0;
+	ts = th.doff * 4 >= 32; /* 12 bytes of options: timestamps, as Linux senders send them */
+	p->ovh = family == 2 ? (ts ? WF_OVH_IP4_TS : WF_OVH_IP4) : (ts ? WF_OVH_IP6_TS : WF_OVH_IP6);
+	return wf_tuple_fill(&p->peer, family, la, ra, bpf_ntohs(th.dest), bpf_ntohs(th.source), 0);
+}
+
+/* The htb class of the rule that shapes this connection's incoming data, or 0. */
+static __always_inline __u32 wf_shape_class(struct __sk_buff *skb, struct wf_tcp_pkt *p)
+{
+	struct wf_owner *o;
+	struct wf_rule *r;
+	struct bpf_sock *sk;
+	__u32 cls = 0;
+
+	if (p->family == 2) /* the size must be a constant for the verifier */
+		sk = bpf_sk_lookup_tcp(skb, &p->t, sizeof(p->t.ipv4), BPF_F_CURRENT_NETNS, 0);
+	else
+		sk = bpf_sk_lookup_tcp(skb, &p->t, sizeof(p->t.ipv6), BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return 0;
+	if (sk->state != BPF_TCP_LISTEN) {
+		o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
+		r = o ? wf_rule_for(o, WF_DIR_INGRESS) : NULL;
+		if (r && !(r->flags & WF_RULE_WATCH_ONLY) && r->shape_class <= WF_SHAPE_MAX)
+			cls = r->shape_class;
+	}
+	bpf_sk_release(sk);
+	if (cls && wf_tuple_paced(&p->peer))
+		cls = 0; /* a local sender that is paced already: no queue needed */
+	return cls;
+}
+
+/*
+ * Receive-window clamp of a shaped connection. A queue only slows a sender
+ * that waits for it; a loss-based or BBR sender, and several connections of
+ * one rule, fill any bounded queue, and what overflows is lost. So each
+ * receiving end advertises at most its share of the rate (the rule's rate /
+ * its clamped connections, wf_state.tcp_conns) times (RTT + WF_CLAMP_QUEUE_US):
+ * together they keep at most about that long queued, inside the queue's
+ * bound, and have all the window they need to reach the rate. SO_RCVBUF
+ * stops autotuning from raising the clamp again. Only connections made after
+ * the limit are clamped: TCP never takes back a window it has advertised, so
+ * an open connection keeps its window (and the queue alone holds it).
+ */
+#define WF_SOL_TCP           6
+#define WF_SO_RCVBUF         8
+#define WF_TCP_WINDOW_CLAMP  10
+#define WF_CLAMP_QUEUE_US    40000
+#define WF_CLAMP_MIN         (4 * 1448)
+
+/* ctx: a sockops context or a TCP socket (iter/tcp); window 0 lifts the clamp. */
+static __always_inline void wf_clamp_set(void *ctx, int window)
+{
+	/* The kernel doubles SO_RCVBUF, and the window it derives from a buffer is
+	 * about 0.63 of it for 1500-byte frames (payload / truesize), so asking for
+	 * 0.8 x window gives about the window; measured here, TCP_WINDOW_CLAMP alone
+	 * did not bound rcv_ssthresh. Lifting asks for the most, which the kernel
+	 * caps at net.core.rmem_max. */
+	int rcvbuf = window ? window / 5 * 4 : 0x3fffffff, clamp = window ? window : 0x3fffffff;
+
+	bpf_setsockopt(ctx, WF_SOL_SOCKET, WF_SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	bpf_setsockopt(ctx, WF_SOL_TCP, WF_TCP_WINDOW_CLAMP, &clamp, sizeof(clamp));
+}
+
+/* The shaped ingress rule that applies to this owner's connections, or NULL (then: no clamp). */
+static __always_inline struct wf_rule *wf_clamp_rule(const struct wf_owner *o)
+{
+	struct wf_rule *r = wf_rule_for(o, WF_DIR_INGRESS);
+
+	return r && r->shape_class && !(r->flags & WF_RULE_WATCH_ONLY) ? r : NULL;
+}
+
+static __always_inline struct wf_state *wf_clamp_state(const struct wf_owner *o)
+{
+	struct wf_rule_key key = { .kind = WF_KIND_PROCESS, .dir = WF_DIR_INGRESS, .id = o->tgid };
+
+	return bpf_map_lookup_elem(&WF_MAP_STATE, &key);
+}
+
+/* Counts the connection in its rule's tcp_conns once (WF_OWNER_CLAMPED marks it counted). */
+static __always_inline void wf_clamp_count(struct wf_owner *o, struct wf_state *s)
+{
+	if (o->flags & WF_OWNER_CLAMPED)
+		return;
+	o->flags |= WF_OWNER_CLAMPED;
+	__sync_fetch_and_add(&s->tcp_conns, 1);
+}
+
+/* A counted connection closed or lost its clamp. */
+static __always_inline void wf_clamp_uncount(struct wf_owner *o)
+{
+	struct wf_state *s;
+
+	if (!(o->flags & WF_OWNER_CLAMPED))
+		return;
+	o->flags &= ~WF_OWNER_CLAMPED;
+	s = wf_clamp_state(o);
+	if (s)
+		__sync_fetch_and_add(&s->tcp_conns, -1);
+}
+
+/* The window for one of the rule's connections with this smoothed RTT and
+ * segment size: at least 4 segments (64 KiB ones on loopback), so that TCP
+ * never stalls on a window smaller than what it sends at once. */
+static __always_inline int wf_clamp_window(const struct wf_rule *r, struct wf_state *s, __u32 srtt_us, __u32 mss)
+{
+	__s64 n = *(volatile __s64 *)&s->tcp_conns;
+	__u64 w = r->rate / (n > 1 ? n : 1) * (srtt_us + WF_CLAMP_QUEUE_US) / 1000000;
+
+	if (w < 4 * (__u64)mss)
+		w = 4 * (__u64)mss;
+	if (w < WF_CLAMP_MIN)
+		w = WF_CLAMP_MIN;
+	return w > 0x3fffffff ? 0x3fffffff : (int)w;
+}
+
+#endif

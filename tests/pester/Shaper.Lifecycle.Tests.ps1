@@ -1,0 +1,119 @@
+# The ingress shaper's footprint: what Set-WfLimit adds to a namespace (Wirefisher's own
+# ifb device, an htb class per rule, a tcx link per device), that Remove-WfLimit and
+# Disable-Wirefisher take all of it away again, and that the admin's qdiscs stay as they were.
+
+BeforeAll {
+    Import-Module $env:WIREFISHER_MODULE -Force
+    Import-Module "$PSScriptRoot/WfTestHelpers.psm1" -Force
+    Assert-WfKernelTestable
+    Disable-Wirefisher -ErrorAction SilentlyContinue
+    $script:veth = New-WfVethPair
+    $script:dev = (ip -n $veth.B -o link show | Select-String -Pattern '\d+: (\S+?)@' | ForEach-Object { $_.Matches[0].Groups[1].Value } | Select-Object -First 1)
+    # the admin's own qdisc on the device a download arrives through
+    tc -n $veth.B qdisc add dev $dev clsact
+    $script:adminQdiscs = (tc -n $veth.B qdisc show dev $dev) -join "`n"
+
+    function Get-WfIfb { param($Netns) (ip -n $Netns -d link show wf-ifb 2>$null) -join "`n" }
+    function Get-WfClasses { param($Netns) @(tc -n $Netns class show dev wf-ifb 2>$null | Where-Object { $_ -match '^class htb 1:(\w+) root' } | ForEach-Object { $Matches[1] }) }
+    function Get-WfShapeLinks { @(Get-ChildItem /sys/fs/bpf/wirefisher -Filter 'shape-*' -ErrorAction SilentlyContinue) }
+    function Start-WfReceiver {
+        $r = Start-WfTrafficProcess -Netns $veth.B -Arguments @('recv', '--proto', 'tcp', '--bind', '0.0.0.0', '--port', (Get-Random -Minimum 20000 -Maximum 32000), '--no-stdin-watch')
+        $r.Pid = (Wait-WfTrafficReady $r).pid
+        $r
+    }
+}
+
+AfterAll {
+    Disable-Wirefisher -ErrorAction SilentlyContinue
+    if ($script:veth) { Remove-WfVethPair $script:veth }
+}
+
+Describe 'The ingress shaper' -Tag Kernel {
+    BeforeAll {
+        $script:r1 = Start-WfReceiver
+        $script:r2 = Start-WfReceiver
+    }
+    AfterAll {
+        foreach ($r in $r1, $r2) { if ($r -and -not $r.Process.HasExited) { kill $r.Pid } }
+    }
+
+    It 'an ingress limit makes an ifb of its own, a class for the rule and a tcx link on the device' {
+        Set-WfLimit -Pid $r1.Pid -Rate 1MB -Direction Ingress
+        Get-WfIfb $veth.B | Should -Match 'alias wirefisher ingress shaper'
+        @(Get-WfClasses $veth.B).Count | Should -Be 1
+        @(Get-WfShapeLinks).Count | Should -Be 1
+        ((Get-WfStatus).IngressShapers -join "`n") | Should -Match ([regex]::Escape($dev))
+        (Get-WfLimit -Pid $r1.Pid).Mechanism.HasFlag([Wirefisher.LimitMechanism]::Shaped) | Should -BeTrue
+    }
+
+    It 'an egress limit or -NoShaping adds no class' {
+        Set-WfLimit -Pid $r2.Pid -Rate 1MB -Direction Egress
+        Set-WfLimit -Pid $r2.Pid -Rate 2MB -Direction Ingress -NoShaping
+        @(Get-WfClasses $veth.B).Count | Should -Be 1
+        (Get-WfLimit -Pid $r2.Pid -Direction Ingress).Mechanism.HasFlag([Wirefisher.LimitMechanism]::Shaped) | Should -BeFalse
+    }
+
+    It 'each shaped rule has its own class, and Remove-WfLimit takes only its own' {
+        Set-WfLimit -Pid $r2.Pid -Rate 2MB -Direction Ingress   # now shaped too
+        @(Get-WfClasses $veth.B).Count | Should -Be 2
+        Remove-WfLimit -Pid $r2.Pid
+        @(Get-WfClasses $veth.B).Count | Should -Be 1
+        Get-WfIfb $veth.B | Should -Not -BeNullOrEmpty
+    }
+
+    It 'the last shaped rule gone, the namespace is as it was' {
+        Remove-WfLimit -Pid $r1.Pid
+        Get-WfIfb $veth.B | Should -BeNullOrEmpty
+        @(Get-WfShapeLinks).Count | Should -Be 0
+        ((tc -n $veth.B qdisc show dev $dev) -join "`n") | Should -Be $adminQdiscs
+    }
+
+    It 'Disable-Wirefisher removes every ifb, class and tcx link it made' {
+        Set-WfLimit -Pid $r1.Pid -Rate 1MB -Direction Ingress
+        Get-WfIfb $veth.B | Should -Not -BeNullOrEmpty
+        Disable-Wirefisher
+        Get-WfIfb $veth.B | Should -BeNullOrEmpty
+        (bpftool -j link show | ConvertFrom-Json | Where-Object { $_.type -eq 'tcx' -or $_.type -eq 11 }) | Should -BeNullOrEmpty
+        ((tc -n $veth.B qdisc show dev $dev) -join "`n") | Should -Be $adminQdiscs
+    }
+
+    It 'a device named wf-ifb that Wirefisher did not make is refused, and left alone' {
+        ip -n $veth.B link add wf-ifb type veth peer name wf-ifb-peer
+        try {
+            { Set-WfLimit -Pid $r1.Pid -Rate 1MB -Direction Ingress -ErrorAction Stop } | Should -Throw -ExpectedMessage '*did not make it*'
+            Get-WfLimit -Pid $r1.Pid -ErrorAction SilentlyContinue | Should -BeNullOrEmpty -Because 'nothing is half-applied'
+            Get-WfIfb $veth.B | Should -Match 'veth'
+        } finally {
+            ip -n $veth.B link del wf-ifb
+        }
+    }
+}
+
+Describe 'wf_peers keeps only open connections' -Tag Kernel {
+    It '100,000 short connections of an ingress-limited process leave no entries behind' {
+        Set-WfLimit -Pid $PID -Rate 100MB -Direction Ingress
+        try {
+            $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+            $listener.Start()
+            $port = $listener.LocalEndpoint.Port
+            $payload = [byte[]]::new(100)
+            for ($i = 0; $i -lt 100000; $i++) {
+                $c = [Net.Sockets.TcpClient]::new()
+                $c.Connect([Net.IPAddress]::Loopback, $port)
+                $s = $listener.AcceptTcpClient()
+                $c.GetStream().Write($payload, 0, $payload.Length)
+                $null = $s.GetStream().Read($payload, 0, $payload.Length)
+                $c.Dispose(); $s.Dispose()
+            }
+            $open = [Net.Sockets.TcpClient]::new()
+            $open.Connect([Net.IPAddress]::Loopback, $port)
+            $held = $listener.AcceptTcpClient()
+            $entries = @(bpftool -j map dump pinned /sys/fs/bpf/wirefisher/wf_peers | ConvertFrom-Json)
+            $entries.Count | Should -BeLessOrEqual 10 -Because 'a closed connection takes its entry with it'
+            $entries.Count | Should -BeGreaterOrEqual 1 -Because 'the open connection is listed, so its sender is paced'
+            $open.Dispose(); $held.Dispose(); $listener.Stop()
+        } finally {
+            Remove-WfLimit -Pid $PID -ErrorAction SilentlyContinue
+        }
+    }
+}
