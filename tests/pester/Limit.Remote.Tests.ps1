@@ -10,15 +10,15 @@
 
 BeforeDiscovery {
     $script:tcpCases = @(
-        @{ Rate = 1MB; Conns = 1; Family = 'IPv4'; When = 'connected' }
-        @{ Rate = 10MB; Conns = 1; Family = 'IPv4'; When = 'connected' }
+        @{ Rate = 1MB; Conns = 1; Family = 'IPv4'; When = 'connected'; RetransBound = 0.01 }
+        @{ Rate = 10MB; Conns = 1; Family = 'IPv4'; When = 'connected'; RetransBound = 0.01 }
         # goal missed here (issue 7 asks < 1 %): four connections' old windows drain at a quarter
         # of the rate each and still overflow the queue now and then after 4 s (measured 1.6 %)
         @{ Rate = 1MB; Conns = 4; Family = 'IPv4'; When = 'connected'; RetransBound = 0.05 }
-        @{ Rate = 1MB; Conns = 1; Family = 'IPv6'; When = 'connected' }
-        @{ Rate = 1MB; Conns = 1; Family = 'IPv4'; When = 'first' }
-        @{ Rate = 1MB; Conns = 4; Family = 'IPv4'; When = 'first' }
-        @{ Rate = 10MB; Conns = 1; Family = 'IPv6'; When = 'first' }
+        @{ Rate = 1MB; Conns = 1; Family = 'IPv6'; When = 'connected'; RetransBound = 0.01 }
+        @{ Rate = 1MB; Conns = 1; Family = 'IPv4'; When = 'first'; RetransBound = 0.01 }
+        @{ Rate = 1MB; Conns = 4; Family = 'IPv4'; When = 'first'; RetransBound = 0.01 }
+        @{ Rate = 10MB; Conns = 1; Family = 'IPv6'; When = 'first'; RetransBound = 0.01 }
     )
 }
 
@@ -88,7 +88,7 @@ Describe 'A download from a sender this host cannot pace' -Tag Kernel {
         $r.Accuracy.MeanRatio | Should -BeGreaterOrEqual 0.98 -Because $r.Text
         $r.Accuracy.MeanRatio | Should -BeLessOrEqual 1.02 -Because $r.Text
         $r.Accuracy.WorstAfterFirst | Should -BeLessOrEqual 0.10 -Because $r.Text
-        $r.Retrans / $r.Segments | Should -BeLessThan ($RetransBound ?? 0.01) -Because $r.Text
+        $r.Retrans / $r.Segments | Should -BeLessThan $RetransBound -Because $r.Text
         $r.Rule.Mechanism.HasFlag([Wirefisher.LimitMechanism]::Shaped) | Should -BeTrue -Because $r.Text
         $r.Rule.ShapedBytes | Should -BeGreaterThan (0.9 * $r.Rule.PassedBytes) -Because 'the remote sender is neither local nor paced'
     }
