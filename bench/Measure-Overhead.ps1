@@ -12,6 +12,7 @@ param([int] $Runs = 3, [int] $Seconds = 5, [int] $ShortConnections = 100000)
 $ErrorActionPreference = 'Stop'
 $root = Split-Path $PSScriptRoot
 Import-Module ($env:WIREFISHER_MODULE ?? "$root/out/Wirefisher/Wirefisher.psd1")
+Import-Module "$root/tests/pester/WfTestHelpers.psm1"
 
 function Measure-Iperf {
     $port = Get-Random -Minimum 41000 -Maximum 49000
@@ -38,23 +39,10 @@ try {
 foreach ($p in $stats) { '  {0,-16} {1,12:N0} runs  {2,8:N0} ns per run' -f $p.name, $p.run_cnt, ($p.run_time_ns / $p.run_cnt) }
 
 # short-lived connections: the per-socket state goes with each socket, the map never fills
-$listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
-$listener.Start()
-$port = $listener.LocalEndpoint.Port
-$watch = [Diagnostics.Stopwatch]::StartNew()
-$payload = [byte[]]::new(100)
-for ($i = 0; $i -lt $ShortConnections; $i++) {
-    $c = [Net.Sockets.TcpClient]::new()
-    $c.Connect([Net.IPAddress]::Loopback, $port)
-    $s = $listener.AcceptTcpClient()
-    $c.GetStream().Write($payload, 0, $payload.Length)
-    $null = $s.GetStream().Read($payload, 0, $payload.Length)
-    $c.Dispose(); $s.Dispose()
-}
-$listener.Stop()
+$elapsed = Invoke-WfShortConnections -Count $ShortConnections
 $mine = Get-WfFlowRate -Pid $PID
 $conns = @(Get-WfFlowRate -By Connection -Pid $PID).Count
-'{0:N0} short connections in {1:N1} s; this process then: {2} in {3:N0} B, {4} out {5:N0} B; {6} connections still listed' -f $ShortConnections, $watch.Elapsed.TotalSeconds,
+'{0:N0} short connections in {1:N1} s; this process then: {2} in {3:N0} B, {4} out {5:N0} B; {6} connections still listed' -f $ShortConnections, $elapsed.TotalSeconds,
     ($mine | Where-Object Direction -eq Ingress).Packets, ($mine | Where-Object Direction -eq Ingress).Bytes,
     ($mine | Where-Object Direction -eq Egress).Packets, ($mine | Where-Object Direction -eq Egress).Bytes, $conns
 

@@ -55,7 +55,6 @@ int wf_sock_create(struct bpf_sock *sk)
 static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 {
 	struct wf_owner *o = wf_owner_of_skb(skb);
-	struct wf_rule_key key = { .kind = WF_KIND_PROCESS, .dir = dir };
 	__u32 len = wf_payload_len(skb);
 	struct wf_rule *r;
 	struct wf_state *s;
@@ -65,10 +64,9 @@ static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 	if (!len)
 		return WF_PASS; /* pure ACKs and control packets pass free and uncounted */
 	if (o) {
-		key.id = o->tgid;
-		r = bpf_map_lookup_elem(&WF_MAP_RULES, &key);
-		if (r && wf_rule_matches(r, o) && !(r->flags & WF_RULE_PENDING)) {
-			s = bpf_map_lookup_elem(&WF_MAP_STATE, &key);
+		r = wf_rule_for(o, dir);
+		if (r && !(r->flags & WF_RULE_PENDING)) {
+			s = wf_state_for(o, dir);
 			/* paced or shaped TCP gets slack for its pacing's or queue's jitter (see wf_police) */
 			if (dir == WF_DIR_EGRESS)
 				via = (o->flags & WF_OWNER_PACED) ? WF_VIA_PACED : WF_VIA_BUCKET;
@@ -151,7 +149,7 @@ static __always_inline int wf_clamp_start(struct bpf_sock_ops *ops)
 	struct bpf_sock *sk = ops->sk;
 	struct wf_owner *o = sk ? bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0) : NULL;
 
-	if (o && wf_clamp_rule(o))
+	if (o && wf_shaped_rule(o))
 		ops->reply = WF_CLAMP_MIN / 1448;
 	return 1;
 }
@@ -189,7 +187,7 @@ int wf_sockops(struct bpf_sock_ops *ops)
 		/* a sender this host cannot pace may be behind it: clamp its window. An
 		 * accepted socket's owner is a copy of its listener's: not counted yet */
 		o->flags &= ~(WF_OWNER_CLAMPED | WF_OWNER_WINDOW);
-		if ((r = wf_clamp_rule(o)) && (s = wf_clamp_state(o))) {
+		if ((r = wf_shaped_rule(o)) && (s = wf_state_for(o, WF_DIR_INGRESS))) {
 			wf_clamp_count(o, s);
 			wf_clamp_set(ops, wf_clamp_window(r, s, ops->srtt_us >> 3, ops->mss_cache));
 			o->flags |= WF_OWNER_WINDOW;
@@ -241,7 +239,7 @@ int wf_iter_index(struct bpf_iter__tcp *ctx)
 	if (rate > 0 && wf_tuple_of(skc, &t, 0))
 		bpf_map_update_elem(&WF_MAP_PEERS, &t, &rate, BPF_ANY);
 	/* count the connections to clamp first, so wf_iter_pace gives each its share */
-	if (skc->skc_state == BPF_TCP_ESTABLISHED && wf_clamp_rule(o) && (s = wf_clamp_state(o)))
+	if (skc->skc_state == BPF_TCP_ESTABLISHED && wf_shaped_rule(o) && (s = wf_state_for(o, WF_DIR_INGRESS)))
 		wf_clamp_count(o, s);
 	else
 		wf_clamp_uncount(o);
@@ -292,7 +290,7 @@ int wf_iter_pace(struct bpf_iter__tcp *ctx)
 	 * advertised cannot be taken back, and shrinking its buffer under the data
 	 * that window lets in would drop that data at the socket (measured: worse
 	 * than the queue alone). wf_iter_index still counts them for the share. */
-	if (!wf_clamp_rule(o) && (o->flags & WF_OWNER_WINDOW)) {
+	if (!wf_shaped_rule(o) && (o->flags & WF_OWNER_WINDOW)) {
 		wf_clamp_set(tp, 0);
 		o->flags &= ~WF_OWNER_WINDOW;
 	}

@@ -62,7 +62,6 @@
 #define WF_RULE_PENDING    0x2 /* new: TCP pacing applies, the bucket not yet (user space
                                 * clears it once the pacing is in place, so a new limit
                                 * does not meet unpaced traffic with drops) */
-#define WF_RULE_NO_SHAPE   0x4 /* INGRESS: never shape (Set-WfLimit -Mechanism Police) */
 
 /* wf_owner.flags */
 #define WF_OWNER_PACED   0x1 /* Wirefisher set SO_MAX_PACING_RATE on this socket */

@@ -9,7 +9,7 @@ public static class AbiConst
     public const int CommLen = 16, NameLen = 64;
     public const uint KindProcess = 1, KindCgroup = 2, KindIface = 3, KindTuple = 4;
     public const uint DirIngress = 0, DirEgress = 1;
-    public const uint RuleWatchOnly = 0x1, RulePending = 0x2, RuleNoShape = 0x4;
+    public const uint RuleWatchOnly = 0x1, RulePending = 0x2;
     /// <summary>htb handles of the ingress shaper (WF_SHAPE_* in wirefisher.h).</summary>
     public const uint ShapeMax = 0x0fff;
     public const int ShapeKindShift = 12;

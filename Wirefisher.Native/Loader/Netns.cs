@@ -12,29 +12,29 @@ internal static class Netns
 {
     private const long NsfsMagic = 0x6e736673; // a namespace file (a stale /run/netns entry is not one)
 
+    /// <summary>One path per network namespace, by its inode number (what the kernel calls ns.inum).</summary>
+    public static IEnumerable<string> All() => ByInode().Values;
+
     /// <summary>
-    /// One path per network namespace that has a process (/proc/PID/ns/net), then
-    /// the names `ip netns add` made (/run/netns/NAME), which may have none yet.
+    /// Every network namespace that has a process (/proc/PID/ns/net) or a name
+    /// from `ip netns add` (/run/netns/NAME, which may have no process yet),
+    /// keyed by inode number.
     /// </summary>
-    public static IEnumerable<string> All()
+    public static Dictionary<ulong, string> ByInode()
     {
-        var seen = new Dictionary<string, string>();
+        var seen = new Dictionary<ulong, string>();
         if (Directory.Exists("/run/netns"))
             foreach (string f in Directory.EnumerateFiles("/run/netns"))
-                if (Libc.FsType(f) == NsfsMagic && Libc.Inode(f) is ulong ino and > 0) seen.TryAdd($"net:[{ino}]", f);
+                if (Libc.FsType(f) == NsfsMagic && Inode(f) is ulong ino and > 0) seen.TryAdd(ino, f);
         foreach (string dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out _)) continue;
-            string ns = Path.Combine(dir, "ns", "net");
-            try
-            {
-                string? id = new FileInfo(ns).LinkTarget; // "net:[4026531840]"
-                if (id is not null && !seen.ContainsKey(id)) seen[id] = ns;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the process is gone
-        }
-        return seen.Values;
+            if (int.TryParse(Path.GetFileName(dir), out _) && Path.Combine(dir, "ns", "net") is string ns &&
+                Inode(ns) is ulong ino and > 0) // 0: the process is gone
+                seen.TryAdd(ino, ns);
+        return seen;
     }
+
+    /// <summary>The inode number of a namespace file (stat follows /proc/PID/ns/net to it), or 0.</summary>
+    public static ulong Inode(string nsPath) => Libc.Inode(nsPath);
 
     /// <summary>Runs work on a fresh thread that has entered the namespace (setns is per thread).</summary>
     public static void Run(string nsPath, Action work)

@@ -38,23 +38,14 @@ public static unsafe class Shaper
 
     private sealed record Device(string Name, uint Ifindex, int Mtu, string LinkType, string? Kind, string? Alias);
 
-    /// <summary>The inode number of a network namespace file (what the kernel calls ns.inum).</summary>
-    public static ulong Inode(string nsPath)
-    {
-        string? t = new FileInfo(nsPath).LinkTarget; // "net:[4026531840]" for /proc/PID/ns/net
-        if (t is not null && t.StartsWith("net:[", StringComparison.Ordinal))
-            return ulong.Parse(t[5..^1], CultureInfo.InvariantCulture);
-        return Libc.Inode(nsPath); // a bind mount (/run/netns/NAME)
-    }
-
     /// <summary>
     /// Shapes exactly these rules in the namespaces given, and takes the shaper
     /// out of every other namespace it is in.
     /// </summary>
     public static void Sync(IReadOnlyCollection<ShapedRule> rules, IEnumerable<string> nsPaths)
     {
-        var known = KnownNamespaces();
-        var want = rules.Count == 0 ? new HashSet<ulong>() : nsPaths.Select(Inode).ToHashSet();
+        var known = Netns.ByInode();
+        var want = rules.Count == 0 ? new HashSet<ulong>() : nsPaths.Select(Netns.Inode).Where(i => i > 0).ToHashSet();
         foreach (ulong ns in ShapedNamespaces().Where(n => !want.Contains(n)).ToList())
             TearDown(ns, known.GetValueOrDefault(ns));
         foreach (ulong ns in want)
@@ -65,7 +56,7 @@ public static unsafe class Shaper
     /// <summary>Takes the shaper out of every namespace (Disable-Wirefisher, and leftovers of a killed command).</summary>
     public static void RemoveAll()
     {
-        var known = KnownNamespaces();
+        var known = Netns.ByInode();
         var shaped = Directory.Exists(WfPaths.PinDir) ? ShapedNamespaces() : new HashSet<ulong>();
         foreach (var (ns, path) in known)
             if (shaped.Contains(ns) || OwnIfb(ListDevices(path)) is not null)
@@ -78,7 +69,7 @@ public static unsafe class Shaper
     public static Dictionary<uint, ShaperQueue> Queues()
     {
         var result = new Dictionary<uint, ShaperQueue>();
-        var known = KnownNamespaces();
+        var known = Netns.ByInode();
         foreach (ulong ns in ShapedNamespaces())
         {
             if (!known.TryGetValue(ns, out string? path)) continue;
@@ -108,11 +99,12 @@ public static unsafe class Shaper
     public static List<ShaperInfo> Describe()
     {
         var list = new List<ShaperInfo>();
-        var known = KnownNamespaces();
+        var known = Netns.ByInode();
+        var pins = LinkPins().ToList();
         foreach (ulong ns in ShapedNamespaces())
         {
             if (!known.TryGetValue(ns, out string? path)) continue;
-            var linked = LinkPins().Where(p => p.Netns == ns).Select(p => p.Ifindex).ToHashSet();
+            var linked = pins.Where(p => p.Netns == ns).Select(p => p.Ifindex).ToHashSet();
             var devices = ListDevices(path).Where(d => linked.Contains(d.Ifindex)).Select(d => d.Name).ToArray();
             int classes = 0;
             try { classes = ClassMinors(path).Count(m => m <= AbiConst.ShapeMax); }
@@ -253,18 +245,6 @@ public static unsafe class Shaper
             if (parts.Length == 2 && ulong.TryParse(parts[0], out ulong ns) && uint.TryParse(parts[1], out uint ifindex))
                 yield return (f, ns, ifindex);
         }
-    }
-
-    /// <summary>Every namespace a process or an `ip netns` name holds, by inode.</summary>
-    private static Dictionary<ulong, string> KnownNamespaces()
-    {
-        var d = new Dictionary<ulong, string>();
-        foreach (string p in Netns.All())
-        {
-            try { d.TryAdd(Inode(p), p); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
-        }
-        return d;
     }
 
     private static List<Device> ListDevices(string path)

@@ -76,11 +76,13 @@ public sealed class RuleStore : IDisposable
         return new RuleEntry(key, r, s);
     }
 
-    public List<RuleEntry> All()
+    /// <summary>Every rule; withState false skips the (locked) reads of the buckets and counters.</summary>
+    public List<RuleEntry> All(bool withState = true)
     {
         var list = new List<RuleEntry>();
         foreach (WfRuleKey k in _rules.Keys())
-            if (Get(k) is RuleEntry e) list.Add(e);
+            if (!withState && _rules.TryLookup(k, out WfRule r)) list.Add(new RuleEntry(k, r, default));
+            else if (withState && Get(k) is RuleEntry e) list.Add(e);
         return list;
     }
 

@@ -69,8 +69,7 @@ public static class LimitService
                     rule.CreatedNs = (ulong)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
                 rule.SetComm(limit.Process.Name);
                 rule.SetName(limit.Name ?? (same && rule.GetName() is { Length: > 0 } n ? n : DefaultName(limit.Process)));
-                bool shape = key.Dir == AbiConst.DirIngress && !limit.NoShaping;
-                rule.Flags = shape ? rule.Flags & ~AbiConst.RuleNoShape : rule.Flags | AbiConst.RuleNoShape;
+                bool shape = key.Dir == AbiConst.DirIngress && !limit.NoShaping; // -NoShaping: shape_class 0
                 if (!same)
                 {
                     store.Remove(key);

@@ -18,7 +18,7 @@ public static class Shaping
     public static void Sync()
     {
         using var store = new RuleStore();
-        var shaped = store.All().Where(IsShaped)
+        var shaped = store.All(withState: false).Where(IsShaped)
             .Where(e => ProcessInfo.IsAlive((int)e.Key.Id, e.Rule.StartMinNs, e.Rule.StartMaxNs)).ToList();
         var namespaces = shaped.Select(e => $"/proc/{e.Key.Id}/ns/net").Where(File.Exists).ToList();
         Shaper.Sync(shaped.Select(e => new ShapedRule(e.Rule.ShapeClass, e.Rule.Rate)).ToList(), namespaces);
@@ -27,7 +27,7 @@ public static class Shaping
     /// <summary>The class a new ingress rule gets: the lowest one no rule has, or 0 (policed only) when all are taken.</summary>
     public static uint FreeClass(RuleStore store)
     {
-        var used = store.All().Select(e => e.Rule.ShapeClass).ToHashSet();
+        var used = store.All(withState: false).Select(e => e.Rule.ShapeClass).ToHashSet();
         for (uint c = 1; c <= AbiConst.ShapeMax; c++)
             if (!used.Contains(c)) return c;
         return 0;

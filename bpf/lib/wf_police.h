@@ -37,6 +37,14 @@ static __always_inline struct wf_rule *wf_rule_for(const struct wf_owner *o, __u
 	return r && wf_rule_matches(r, o) ? r : NULL;
 }
 
+/* The bucket and counters of that rule, or NULL. */
+static __always_inline struct wf_state *wf_state_for(const struct wf_owner *o, __u32 dir)
+{
+	struct wf_rule_key key = { .kind = WF_KIND_PROCESS, .dir = dir, .id = o->tgid };
+
+	return bpf_map_lookup_elem(&WF_MAP_STATE, &key);
+}
+
 #define WF_DROP    0
 #define WF_PASS    1
 #define WF_PASS_CN 2 /* pass, and tell the sender it is over (egress; on ingress: pass) */

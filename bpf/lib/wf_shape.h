@@ -30,6 +30,14 @@ extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 #define WF_ETH_P_IP   0x0800
 #define WF_ETH_P_IPV6 0x86DD
 
+/* The ingress rule that shapes this owner's TCP (it has a class and is not watch-only), or NULL. */
+static __always_inline struct wf_rule *wf_shaped_rule(const struct wf_owner *o)
+{
+	struct wf_rule *r = wf_rule_for(o, WF_DIR_INGRESS);
+
+	return r && r->shape_class && r->shape_class <= WF_SHAPE_MAX && !(r->flags & WF_RULE_WATCH_ONLY) ? r : NULL;
+}
+
 /* Did this received packet come through the rule's htb class? (cgroup_skb, after the ifb) */
 static __always_inline int wf_shaped(struct __sk_buff *skb, const struct wf_rule *r)
 {
@@ -113,8 +121,8 @@ static __always_inline __u32 wf_shape_class(struct __sk_buff *skb, struct wf_tcp
 		return 0;
 	if (sk->state != BPF_TCP_LISTEN) {
 		o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
-		r = o ? wf_rule_for(o, WF_DIR_INGRESS) : NULL;
-		if (r && !(r->flags & WF_RULE_WATCH_ONLY) && r->shape_class <= WF_SHAPE_MAX)
+		r = o ? wf_shaped_rule(o) : NULL;
+		if (r)
 			cls = r->shape_class;
 	}
 	bpf_sk_release(sk);
@@ -155,21 +163,6 @@ static __always_inline void wf_clamp_set(void *ctx, int window)
 	bpf_setsockopt(ctx, WF_SOL_TCP, WF_TCP_WINDOW_CLAMP, &clamp, sizeof(clamp));
 }
 
-/* The shaped ingress rule that applies to this owner's connections, or NULL (then: no clamp). */
-static __always_inline struct wf_rule *wf_clamp_rule(const struct wf_owner *o)
-{
-	struct wf_rule *r = wf_rule_for(o, WF_DIR_INGRESS);
-
-	return r && r->shape_class && !(r->flags & WF_RULE_WATCH_ONLY) ? r : NULL;
-}
-
-static __always_inline struct wf_state *wf_clamp_state(const struct wf_owner *o)
-{
-	struct wf_rule_key key = { .kind = WF_KIND_PROCESS, .dir = WF_DIR_INGRESS, .id = o->tgid };
-
-	return bpf_map_lookup_elem(&WF_MAP_STATE, &key);
-}
-
 /* Counts the connection in its rule's tcp_conns once (WF_OWNER_CLAMPED marks it counted). */
 static __always_inline void wf_clamp_count(struct wf_owner *o, struct wf_state *s)
 {
@@ -187,7 +180,7 @@ static __always_inline void wf_clamp_uncount(struct wf_owner *o)
 	if (!(o->flags & WF_OWNER_CLAMPED))
 		return;
 	o->flags &= ~WF_OWNER_CLAMPED;
-	s = wf_clamp_state(o);
+	s = wf_state_for(o, WF_DIR_INGRESS);
 	if (s)
 		__sync_fetch_and_add(&s->tcp_conns, -1);
 }

@@ -93,20 +93,11 @@ Describe 'wf_peers keeps only open connections' -Tag Kernel {
     It '100,000 short connections of an ingress-limited process leave no entries behind' {
         Set-WfLimit -Pid $PID -Rate 100MB -Direction Ingress
         try {
+            $null = Invoke-WfShortConnections -Count 100000
             $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
             $listener.Start()
-            $port = $listener.LocalEndpoint.Port
-            $payload = [byte[]]::new(100)
-            for ($i = 0; $i -lt 100000; $i++) {
-                $c = [Net.Sockets.TcpClient]::new()
-                $c.Connect([Net.IPAddress]::Loopback, $port)
-                $s = $listener.AcceptTcpClient()
-                $c.GetStream().Write($payload, 0, $payload.Length)
-                $null = $s.GetStream().Read($payload, 0, $payload.Length)
-                $c.Dispose(); $s.Dispose()
-            }
             $open = [Net.Sockets.TcpClient]::new()
-            $open.Connect([Net.IPAddress]::Loopback, $port)
+            $open.Connect([Net.IPAddress]::Loopback, $listener.LocalEndpoint.Port)
             $held = $listener.AcceptTcpClient()
             $entries = @(bpftool -j map dump pinned /sys/fs/bpf/wirefisher/wf_peers | ConvertFrom-Json)
             $entries.Count | Should -BeLessOrEqual 10 -Because 'a closed connection takes its entry with it'

@@ -133,6 +133,27 @@ function Measure-WfLimitAccuracy {
     }
 }
 
+function Invoke-WfShortConnections {
+    <# $Count short TCP connections on loopback, in this process (100 bytes each way); returns the elapsed time. #>
+    param([int] $Count)
+    $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try {
+        $port = $listener.LocalEndpoint.Port
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $payload = [byte[]]::new(100)
+        for ($i = 0; $i -lt $Count; $i++) {
+            $c = [Net.Sockets.TcpClient]::new()
+            $c.Connect([Net.IPAddress]::Loopback, $port)
+            $s = $listener.AcceptTcpClient()
+            $c.GetStream().Write($payload, 0, $payload.Length)
+            $null = $s.GetStream().Read($payload, 0, $payload.Length)
+            $c.Dispose(); $s.Dispose()
+        }
+        $watch.Elapsed
+    } finally { $listener.Stop() }
+}
+
 function New-WfVethPair {
     <# Two namespaces joined by a veth pair (1500 MTU), private addresses only inside them. #>
     param([string] $Prefix = "wft$(Get-Random -Maximum 9999)")
