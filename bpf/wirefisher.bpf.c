@@ -138,17 +138,25 @@ int wf_iter_claim(struct bpf_iter__task_file *ctx)
 }
 
 /*
- * The first window a connect() of a shaped process advertises (in segments):
+ * The first window a connection of a shaped process advertises (in segments):
  * small, since TCP cannot take back a window once advertised, and it is
  * clamped once established (see lib/wf_shape.h). The window scale is chosen
- * apart from it, so the connection can still grow to what it needs. (For an
- * accepted connection the request socket has no owner to look up here.)
+ * apart from it, so the connection can still grow to what it needs. A
+ * connect() has its owner; an accepted connection is still a request socket
+ * here, and its listener's owner is in wf_listen (TCP_LISTEN notes it).
  */
 static __always_inline int wf_clamp_start(struct bpf_sock_ops *ops)
 {
+	struct wf_listen_key k = { .netns = bpf_get_netns_cookie(ops), .port = ops->local_port };
 	struct bpf_sock *sk = ops->sk;
 	struct wf_owner *o = sk ? bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0) : NULL;
 
+	if (ops->op == BPF_SOCK_OPS_TCP_LISTEN_CB) {
+		wf_listen_note(&k, o);
+		return 1;
+	}
+	if (!sk)
+		o = bpf_map_lookup_elem(&wf_listen, &k);
 	if (o && wf_shaped_rule(o))
 		ops->reply = WF_CLAMP_MIN / 1448;
 	return 1;
@@ -170,7 +178,7 @@ int wf_sockops(struct bpf_sock_ops *ops)
 	__u32 want, in, *peer;
 	int rate;
 
-	if (ops->op == BPF_SOCK_OPS_RWND_INIT)
+	if (ops->op == BPF_SOCK_OPS_RWND_INIT || ops->op == BPF_SOCK_OPS_TCP_LISTEN_CB)
 		return wf_clamp_start(ops);
 	if (ops->op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB && ops->op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB &&
 	    ops->op != BPF_SOCK_OPS_RTT_CB)
@@ -290,6 +298,11 @@ int wf_iter_pace(struct bpf_iter__tcp *ctx)
 	 * advertised cannot be taken back, and shrinking its buffer under the data
 	 * that window lets in would drop that data at the socket (measured: worse
 	 * than the queue alone). wf_iter_index still counts them for the share. */
+	if (skc->skc_state == BPF_TCP_LISTEN) {
+		struct wf_listen_key k = wf_listen_key_of((struct sock *)tp);
+
+		wf_listen_note(&k, o);
+	}
 	if (!wf_shaped_rule(o) && (o->flags & WF_OWNER_WINDOW)) {
 		wf_clamp_set(tp, 0);
 		o->flags &= ~WF_OWNER_WINDOW;
@@ -355,6 +368,11 @@ int BPF_PROG(wf_tcp_close, struct sock *sk, int oldstate, int newstate)
 		return 0;
 	if (oldstate == BPF_TCP_ESTABLISHED)
 		wf_peer_forget(sk);
+	if (oldstate == BPF_TCP_LISTEN) {
+		struct wf_listen_key k = wf_listen_key_of(sk);
+
+		bpf_map_delete_elem(&wf_listen, &k);
+	}
 	if (newstate == BPF_TCP_CLOSE && (o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0)))
 		wf_clamp_uncount(o);
 	return 0;

@@ -149,6 +149,46 @@ static __always_inline __u32 wf_shape_class(struct __sk_buff *skb, struct wf_tcp
 #define WF_CLAMP_QUEUE_US    40000
 #define WF_CLAMP_MIN         (4 * 1448)
 
+/*
+ * Listeners of shaped processes, by network namespace (cookie) and port. The
+ * first window of a connection a listener accepts is chosen for its request
+ * socket (RWND_INIT), which has no owner to look up; its listener's owner is
+ * found here. Kernel-only, so not pinned: it goes with the programs. Two
+ * listeners on one port (other addresses) share an entry; the last one seen wins.
+ */
+struct wf_listen_key {
+	__u64 netns;
+	__u32 port;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct wf_listen_key);
+	__type(value, struct wf_owner);
+} wf_listen SEC(".maps");
+
+/* The listener's key, from the socket (iter/tcp, tracing); inet_sport, since skc_num is cleared on close. */
+static __always_inline struct wf_listen_key wf_listen_key_of(struct sock *sk)
+{
+	struct wf_listen_key k = {
+		.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, net_cookie),
+		.port = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport)),
+	};
+
+	return k;
+}
+
+/* Lists or forgets a listener, as its owner's rule now asks. */
+static __always_inline void wf_listen_note(struct wf_listen_key *k, struct wf_owner *o)
+{
+	if (o && wf_shaped_rule(o))
+		bpf_map_update_elem(&wf_listen, k, o, BPF_ANY);
+	else
+		bpf_map_delete_elem(&wf_listen, k);
+}
+
 /* ctx: a sockops context or a TCP socket (iter/tcp); window 0 lifts the clamp. */
 static __always_inline void wf_clamp_set(void *ctx, int window)
 {
