@@ -86,10 +86,11 @@ public sealed class SetWfLimitCommand : WfCmdlet
         Run(() => WfKernel.Enable(), "EnableFailed");
         var before = Run(() => LimitService.Get(queues: false), "ReadFailed").Select(LimitService.KeyOf).ToHashSet();
         var done = new List<RateRule>();
+        var classes = Run(() => { using var store = new Native.Maps.RuleStore(); return Shaping.UsedClasses(store); }, "ReadFailed");
         try
         {
             foreach (ProcessLimit l in chosen)
-                done.AddRange(Run(() => LimitService.Apply(l, activate: false), "ApplyFailed", l.Process.Pid));
+                done.AddRange(Run(() => LimitService.Apply(l, activate: false, classes), "ApplyFailed", l.Process.Pid));
             Run(() => LimitService.Activate(done), "ActivateFailed"); // once for all the limits
         }
         catch

@@ -40,9 +40,11 @@ public static class LimitService
     /// Sets (or changes in place) the limit. Wirefisher must be enabled. A new
     /// rule is written pending (paced, not policed); <see cref="Activate"/> then
     /// paces the TCP connections and makes the rules police. With activate false
-    /// the caller calls Activate itself, once for many limits.
+    /// the caller calls Activate itself, once for many limits. usedClasses: the
+    /// shaper classes taken (<see cref="Shaping.UsedClasses"/>); a caller that applies
+    /// many limits passes one set to all, so it is read once (null = read it here).
     /// </summary>
-    public static List<RateRule> Apply(ProcessLimit limit, bool activate = true)
+    public static List<RateRule> Apply(ProcessLimit limit, bool activate = true, HashSet<uint>? usedClasses = null)
     {
         Validate(limit.Rate, limit.TimeScale);
         (ulong min, ulong max) = limit.Process.StartWindowNs;
@@ -77,7 +79,7 @@ public static class LimitService
                     rule.ShapeClass = 0;
                 }
                 // the rule's htb class on every shaped device (kept when the rate changes)
-                rule.ShapeClass = !shape ? 0 : rule.ShapeClass != 0 ? rule.ShapeClass : Shaping.FreeClass(store);
+                rule.ShapeClass = !shape ? 0 : rule.ShapeClass != 0 ? rule.ShapeClass : Shaping.FreeClass(usedClasses ??= Shaping.UsedClasses(store));
                 if (store.Put(key, rule)) written.Add(key);
             }
             // The process's sockets that existed before, or that were inherited

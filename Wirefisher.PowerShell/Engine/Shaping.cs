@@ -24,12 +24,18 @@ public static class Shaping
         Shaper.Sync(shaped.Select(e => new ShapedRule(e.Rule.ShapeClass, e.Rule.Rate)).ToList(), namespaces);
     }
 
-    /// <summary>The class a new ingress rule gets: the lowest one no rule has, or 0 (policed only) when all are taken.</summary>
-    public static uint FreeClass(RuleStore store)
+    /// <summary>The shaper classes the rules in the kernel have (read once for many new rules).</summary>
+    public static HashSet<uint> UsedClasses(RuleStore store) =>
+        store.All(withState: false).Select(e => e.Rule.ShapeClass).ToHashSet();
+
+    /// <summary>
+    /// The class a new ingress rule gets: the lowest one not in used (which it
+    /// then joins), or 0 (policed only) when all are taken.
+    /// </summary>
+    public static uint FreeClass(HashSet<uint> used)
     {
-        var used = store.All(withState: false).Select(e => e.Rule.ShapeClass).ToHashSet();
         for (uint c = 1; c <= AbiConst.ShapeMax; c++)
-            if (!used.Contains(c)) return c;
+            if (used.Add(c)) return c;
         return 0;
     }
 
