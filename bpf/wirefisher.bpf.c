@@ -6,7 +6,7 @@
  *   wf_sock_create   tags a new socket with its creating process
  *   wf_iter_seed     tags sockets that existed before (fills only untagged)
  *   wf_iter_claim    re-tags one process's sockets (run with a PID filter)
- *   wf_ingress/egress  per packet: find owner -> rule -> bucket -> verdict
+ *   wf_ingress/egress  per packet: owner -> matching rules (lib/wf_match.h) -> buckets -> verdict
  *   wf_sockops       paces new TCP connections (own egress limit, or a local receiver's ingress limit)
  *   wf_iter_index    lists the connections of ingress-limited processes (wf_peers)
  *   wf_iter_pace     paces (or unpaces) existing TCP connections after a change
@@ -14,6 +14,7 @@
  *   wf_shape_in      tcx ingress: queues TCP from senders this host cannot pace (lib/wf_shape.h)
  *   wf_tcp_close     forgets an ending connection (wf_peers, its rule's tcp_conns)
  *   wf_proc_exit     forgets a process's rates when it exits
+ *   wf_cgroup_mkdir  a new cgroup inherits its parent's cgroup rules
  *
  * Anything not found (no socket, no owner, no rule, no state) passes:
  * Wirefisher never black-holes a host.
@@ -27,6 +28,7 @@
 #include "lib/wf_owner.h"
 #include "lib/wf_parse.h"
 #include "lib/wf_account.h"
+#include "lib/wf_match.h"
 #include "lib/wf_police.h"
 #include "lib/wf_pace.h"
 #include "lib/wf_shape.h"
@@ -50,32 +52,33 @@ int wf_sock_create(struct bpf_sock *sk)
 	return 1; /* never refuse a socket */
 }
 
-/* Per packet: who owns it, is there a rule, does the bucket let it pass;
- * then count it. Returns WF_DROP, WF_PASS or WF_PASS_CN. */
+/* Per packet: who owns it, which rules it matches, do their buckets let it
+ * pass; then count it. Returns WF_DROP, WF_PASS or WF_PASS_CN. */
 static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 {
-	struct wf_owner *o = wf_owner_of_skb(skb);
-	__u32 len = wf_payload_len(skb);
-	struct wf_rule *r;
-	struct wf_state *s;
+	struct wf_what w = { .dir = dir };
+	struct bpf_sock *sk = skb->sk;
+	struct wf_owner *o = NULL;
 	int verdict = WF_PASS;
-	__u32 via;
+	struct wf_ids m;
+	__u32 len;
 
+	len = wf_parse_skb(skb, dir, &w.t, &w.proto);
 	if (!len)
 		return WF_PASS; /* pure ACKs and control packets pass free and uncounted */
-	if (o) {
-		r = wf_rule_for(o, dir);
-		if (r && !(r->flags & WF_RULE_PENDING)) {
-			s = wf_state_for(o, dir);
-			/* paced or shaped TCP gets slack for its pacing's or queue's jitter (see wf_police) */
-			if (dir == WF_DIR_EGRESS)
-				via = (o->flags & WF_OWNER_PACED) ? WF_VIA_PACED : WF_VIA_BUCKET;
-			else if (wf_shaped(skb, r))
-				via = WF_VIA_SHAPED;
-			else
-				via = wf_peer_paced(skb) ? WF_VIA_PACED : WF_VIA_BUCKET;
-			if (s)
-				verdict = wf_police(r, s, len, via);
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	if (sk) {
+		o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
+		if (wf_config_has(WF_KIND_IFACE))
+			w.dev = wf_dev_of_skb(skb);
+		wf_match_sk(sk, o, &w, &m);
+		if (m.n) {
+			struct wf_ask a = { .tgid = o ? o->tgid : 0, .dir = dir, .priority = skb->priority, .len = len };
+
+			/* paced or shaped TCP gets slack for its pacing's or queue's jitter (see wf_verdict) */
+			a.paced = dir == WF_DIR_EGRESS ? o && (o->flags & WF_OWNER_PACED) : wf_peer_paced(skb);
+			verdict = wf_police(&m, &a);
 		}
 	}
 	wf_account(skb, o ? o->tgid : 0, dir, len, verdict != WF_DROP);
@@ -121,7 +124,7 @@ static __always_inline int wf_iter_tag(struct bpf_iter__task_file *ctx, int clai
 	if (!o || (o->tgid && !claim))
 		return 0;
 	wf_owner_from_task(o, task);
-	o->cgroup_id = 0; /* not known here; only sock_create sees it */
+	o->cgroup_id = BPF_CORE_READ(sock->sk, sk_cgrp_data.cgroup, kn, id);
 	return 0;
 }
 
@@ -137,6 +140,25 @@ int wf_iter_claim(struct bpf_iter__task_file *ctx)
 	return wf_iter_tag(ctx, 1);
 }
 
+/* What a TCP socket's flow is in one direction (sockops, iterators). */
+static __always_inline void wf_what_of_tcp(struct sock *sk, struct wf_tuple *t, __u32 dir, struct wf_what *w)
+{
+	__builtin_memset(w, 0, sizeof(*w));
+	w->t = *t;
+	w->proto = WF_IPPROTO_TCP;
+	w->dir = dir;
+	w->dev = sk && wf_config_has(WF_KIND_IFACE) ? wf_dev_of_sk(sk) : 0;
+}
+
+/* The full socket behind a sockops context, or NULL (request sockets). */
+static __always_inline struct sock *wf_ops_sock(struct bpf_sock_ops *ops)
+{
+	struct bpf_sock *sk = ops->sk;
+	struct tcp_sock *tp = sk ? bpf_skc_to_tcp_sock(sk) : NULL;
+
+	return (struct sock *)tp;
+}
+
 /*
  * The first window a connection of a shaped process advertises (in segments):
  * small, since TCP cannot take back a window once advertised, and it is
@@ -150,14 +172,23 @@ static __always_inline int wf_clamp_start(struct bpf_sock_ops *ops)
 	struct wf_listen_key k = { .netns = bpf_get_netns_cookie(ops), .port = ops->local_port };
 	struct bpf_sock *sk = ops->sk;
 	struct wf_owner *o = sk ? bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0) : NULL;
+	struct wf_tuple t;
+	struct wf_what w;
+	struct wf_ids m;
+	__u32 rid;
 
+	if (!wf_tuple_of_ops(ops, &t, 0))
+		return 1;
+	wf_what_of_tcp(wf_ops_sock(ops), &t, WF_DIR_INGRESS, &w);
 	if (ops->op == BPF_SOCK_OPS_TCP_LISTEN_CB) {
-		wf_listen_note(&k, o);
+		wf_match_now(o, &w, &m);
+		wf_listen_note(&k, o, &m);
 		return 1;
 	}
 	if (!sk)
 		o = bpf_map_lookup_elem(&wf_listen, &k);
-	if (o && wf_shaped_rule(o))
+	wf_match_now(o, &w, &m);
+	if (wf_shaped_rule(&m, &rid))
 		ops->reply = WF_CLAMP_MIN / 1448;
 	return 1;
 }
@@ -173,9 +204,11 @@ int wf_sockops(struct bpf_sock_ops *ops)
 	struct bpf_sock *sk;
 	struct wf_owner *o;
 	struct wf_tuple t;
+	struct wf_what w;
+	struct wf_ids m;
 	struct wf_rule *r;
 	struct wf_state *s;
-	__u32 want, in, *peer;
+	__u32 want, in, *peer, rid;
 	int rate;
 
 	if (ops->op == BPF_SOCK_OPS_RWND_INIT || ops->op == BPF_SOCK_OPS_TCP_LISTEN_CB)
@@ -184,21 +217,29 @@ int wf_sockops(struct bpf_sock_ops *ops)
 	    ops->op != BPF_SOCK_OPS_RTT_CB)
 		return 1;
 	sk = ops->sk;
-	if (!sk)
+	if (!sk || !wf_tuple_of_ops(ops, &t, 0))
 		return 1;
 	o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
-	want = o ? wf_pace_for(o, WF_DIR_EGRESS) : 0;
+	wf_what_of_tcp(wf_ops_sock(ops), &t, WF_DIR_EGRESS, &w);
+	wf_match_now(o, &w, &m);
+	want = wf_pace_for(&m);
 	if (ops->op == BPF_SOCK_OPS_RTT_CB) {
 		bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags & ~BPF_SOCK_OPS_RTT_CB_FLAG);
-	} else if (o && (in = wf_pace_for(o, WF_DIR_INGRESS)) > 0 && wf_tuple_of_ops(ops, &t, 0)) {
-		bpf_map_update_elem(&WF_MAP_PEERS, &t, &in, BPF_ANY);
+	} else {
+		w.dir = WF_DIR_INGRESS;
+		wf_match_now(o, &w, &m);
+		in = wf_pace_for(&m);
+		if (in > 0)
+			bpf_map_update_elem(&WF_MAP_PEERS, &t, &in, BPF_ANY);
 		/* a sender this host cannot pace may be behind it: clamp its window. An
 		 * accepted socket's owner is a copy of its listener's: not counted yet */
-		o->flags &= ~(WF_OWNER_CLAMPED | WF_OWNER_WINDOW);
-		if ((r = wf_shaped_rule(o)) && (s = wf_state_for(o, WF_DIR_INGRESS))) {
-			wf_clamp_count(o, s);
-			wf_clamp_set(ops, wf_clamp_window(r, s, ops->srtt_us >> 3, ops->mss_cache));
-			o->flags |= WF_OWNER_WINDOW;
+		if (o) {
+			o->flags &= ~(WF_OWNER_CLAMPED | WF_OWNER_WINDOW);
+			if ((r = wf_shaped_rule(&m, &rid)) && (s = wf_state_of(rid))) {
+				wf_clamp_count(o, rid, s);
+				wf_clamp_set(ops, wf_clamp_window(r, s, ops->srtt_us >> 3, ops->mss_cache));
+				o->flags |= WF_OWNER_WINDOW;
+			}
 		}
 	}
 	peer = wf_tuple_of_ops(ops, &t, 1) ? bpf_map_lookup_elem(&WF_MAP_PEERS, &t) : 0;
@@ -236,26 +277,29 @@ int wf_iter_index(struct bpf_iter__tcp *ctx)
 	struct wf_tuple t;
 	struct wf_owner *o;
 	struct wf_state *s;
-	__u32 rate;
+	struct wf_what w;
+	struct wf_ids m;
+	__u32 rate, rid;
 
-	if (!tp)
+	if (!tp || !wf_tuple_of(skc, &t, 0))
 		return 0;
 	o = bpf_sk_storage_get(&WF_MAP_OWNER, (struct sock *)tp, 0, 0);
+	wf_what_of_tcp((struct sock *)tp, &t, WF_DIR_INGRESS, &w);
+	wf_match_now(o, &w, &m);
+	rate = wf_pace_for(&m);
+	if (rate > 0)
+		bpf_map_update_elem(&WF_MAP_PEERS, &t, &rate, BPF_ANY);
 	if (!o)
 		return 0;
-	rate = wf_pace_for(o, WF_DIR_INGRESS);
-	if (rate > 0 && wf_tuple_of(skc, &t, 0))
-		bpf_map_update_elem(&WF_MAP_PEERS, &t, &rate, BPF_ANY);
 	/* count the connections to clamp first, so wf_iter_pace gives each its share */
-	if (skc->skc_state == BPF_TCP_ESTABLISHED && wf_shaped_rule(o) && (s = wf_state_for(o, WF_DIR_INGRESS)))
-		wf_clamp_count(o, s);
-	else
-		wf_clamp_uncount(o);
+	wf_clamp_uncount(o);
+	if (skc->skc_state == BPF_TCP_ESTABLISHED && wf_shaped_rule(&m, &rid) && (s = wf_state_of(rid)))
+		wf_clamp_count(o, rid, s);
 	return 0;
 }
 
-/* Paces a TCP socket as the rules ask: its own process's egress limit, or
- * the ingress limit of the local process it sends to (the lower wins). */
+/* Paces a TCP socket as the rules ask: its own egress rules, or the ingress
+ * rules of the local process it sends to (the lowest wins). */
 SEC("iter/tcp")
 int wf_iter_pace(struct bpf_iter__tcp *ctx)
 {
@@ -263,14 +307,18 @@ int wf_iter_pace(struct bpf_iter__tcp *ctx)
 	struct tcp_sock *tp = wf_iter_tcp_sock(skc);
 	struct wf_tuple t;
 	struct wf_owner *o;
+	struct wf_what w;
+	struct wf_ids m;
 	__u32 *peer = 0;
-	__u32 want;
+	__u32 want, rid;
 	int rate;
 
-	if (!tp)
+	if (!tp || !wf_tuple_of(skc, &t, 0))
 		return 0;
 	o = bpf_sk_storage_get(&WF_MAP_OWNER, (struct sock *)tp, 0, 0);
-	want = o ? wf_pace_for(o, WF_DIR_EGRESS) : 0;
+	wf_what_of_tcp((struct sock *)tp, &t, WF_DIR_EGRESS, &w);
+	wf_match_now(o, &w, &m);
+	want = wf_pace_for(&m);
 	if (wf_tuple_of(skc, &t, 1)) {
 		peer = bpf_map_lookup_elem(&WF_MAP_PEERS, &t);
 		if (peer && (*peer & ~WF_PEER_PACED) && (!want || (*peer & ~WF_PEER_PACED) < want))
@@ -298,16 +346,42 @@ int wf_iter_pace(struct bpf_iter__tcp *ctx)
 	 * advertised cannot be taken back, and shrinking its buffer under the data
 	 * that window lets in would drop that data at the socket (measured: worse
 	 * than the queue alone). wf_iter_index still counts them for the share. */
+	wf_tuple_of(skc, &t, 0);
+	wf_what_of_tcp((struct sock *)tp, &t, WF_DIR_INGRESS, &w);
+	wf_match_now(o, &w, &m);
 	if (skc->skc_state == BPF_TCP_LISTEN) {
 		struct wf_listen_key k = wf_listen_key_of((struct sock *)tp);
 
-		wf_listen_note(&k, o);
+		wf_listen_note(&k, o, &m);
 	}
-	if (!wf_shaped_rule(o) && (o->flags & WF_OWNER_WINDOW)) {
+	if (!wf_shaped_rule(&m, &rid) && (o->flags & WF_OWNER_WINDOW)) {
 		wf_clamp_set(tp, 0);
 		o->flags &= ~WF_OWNER_WINDOW;
 	}
 	return 0;
+}
+
+/* The rules a socket's traffic matched, as its match cache has them for this generation. */
+static __always_inline void wf_conn_rules(struct sock *sk, struct wf_conn *c)
+{
+	struct wf_match *m = bpf_sk_storage_get(&wf_match, sk, 0, 0);
+	struct wf_config *cfg = wf_config_get();
+	struct wf_match_dir d;
+
+	if (!m || !cfg)
+		return;
+	for (int dir = 0; dir < 2; dir++) {
+		bpf_probe_read_kernel(&d, sizeof(d), &m->d[dir]);
+		if (!d.valid || d.gen != cfg->gen)
+			continue;
+		for (int i = 0; i < WF_MATCH_MAX; i++)
+			if (i < d.ids.n) {
+				if (dir == WF_DIR_EGRESS)
+					c->rules_out[i] = d.ids.id[i];
+				else
+					c->rules_in[i] = d.ids.id[i];
+			}
+	}
 }
 
 /* Reports each socket's rates as a struct wf_conn (read without the lock:
@@ -333,6 +407,7 @@ int wf_iter_conns(struct bpf_iter__bpf_sk_storage_map *ctx)
 	}
 	bpf_probe_read_kernel(&c.in, sizeof(c.in), &f->in);
 	bpf_probe_read_kernel(&c.out, sizeof(c.out), &f->out);
+	wf_conn_rules(sk, &c);
 	bpf_seq_write(ctx->meta->seq, &c, sizeof(c));
 	return 0;
 }
@@ -382,8 +457,49 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(wf_proc_exit, struct task_struct *task, bool group_dead)
 {
 	struct wf_proc_key key = { .tgid = task->tgid };
+	struct wf_config *cfg;
 
-	if (group_dead)
-		bpf_map_delete_elem(&WF_MAP_PROCS, &key);
+	if (!group_dead)
+		return 0;
+	bpf_map_delete_elem(&WF_MAP_PROCS, &key);
+	cfg = wf_config_get();
+	if (!cfg)
+		return 0;
+	for (int i = 0; i < WF_PER_PROCESS_MAX; i++) {
+		struct wf_state_key k = { .rule = cfg->per_process[i], .tgid = task->tgid };
+
+		if (k.rule)
+			bpf_map_delete_elem(&WF_MAP_PSTATE, &k);
+	}
+	return 0;
+}
+
+/* A new cgroup is inside every cgroup its parent is: it inherits the parent's
+ * cgroup rules (user space listed the descendants that existed when the rule
+ * was set), so a container or unit started later is held too. */
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(wf_cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	struct wf_index_key k = { .kind = WF_KIND_CGROUP };
+	struct wf_index_val *v, copy;
+	struct cgroup *parent;
+	int level = cgrp->level;
+	__u64 pid;
+
+	if (level < 1 || !wf_config_has(WF_KIND_CGROUP))
+		return 0;
+	if (bpf_probe_read_kernel(&parent, sizeof(parent), &cgrp->ancestors[(level - 1) & 0xff]) || !parent)
+		return 0;
+	pid = BPF_CORE_READ(parent, kn, id);
+	for (__u32 dir = 0; dir < 2; dir++) {
+		k.dir = dir;
+		k.id = pid;
+		v = bpf_map_lookup_elem(&WF_MAP_INDEX, &k);
+		if (!v)
+			continue;
+		copy = *v;
+		k.id = BPF_CORE_READ(cgrp, kn, id);
+		bpf_map_update_elem(&WF_MAP_INDEX, &k, &copy, BPF_NOEXIST);
+	}
 	return 0;
 }

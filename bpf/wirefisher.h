@@ -14,8 +14,13 @@
 /* Map and program names (kernel object names are cut at 15 characters).
  * Mirrored in Wirefisher.Native/Loader/BpfNames.cs. */
 #define WF_MAP_OWNER   wf_owner   /* sk_storage: socket -> owning process   */
-#define WF_MAP_RULES   wf_rules   /* hash: rule key -> rule (user-written)   */
-#define WF_MAP_STATE   wf_state   /* hash: rule key -> bucket and counters   */
+#define WF_MAP_RULES   wf_rules   /* hash: rule id -> rule (user-written)    */
+#define WF_MAP_STATE   wf_state   /* hash: (rule id, 0) -> bucket and counters */
+#define WF_MAP_PSTATE  wf_pstate  /* lru hash: (rule id, tgid) -> bucket of one process (WF_RULE_PER_PROCESS) */
+#define WF_MAP_INDEX   wf_index   /* hash: (kind, dir, what) -> the rules that match it (user-written) */
+#define WF_MAP_TUPLES  wf_tuples  /* array: address/protocol/port matchers (user-written) */
+#define WF_MAP_NAMES   wf_names   /* array: process-name patterns with wildcards (user-written) */
+#define WF_MAP_CONFIG  wf_config  /* array of one: generation and counts (user-written) */
 #define WF_MAP_PEERS   wf_peers   /* hash: limited receiver's TCP tuple -> pacing for its sender
                                    * (bytes/s, | WF_PEER_PACED once the sender is paced) */
 #define WF_PEER_PACED  0x80000000U
@@ -41,12 +46,22 @@
 /* Rate windows close at the first packet at least this long after the last close. */
 #define WF_WINDOW_NS 1000000000ULL
 
-/* Rule kinds (wf_rule_key.kind). Only PROCESS is matched so far; the
- * others are reserved so the key layout does not change later. */
-#define WF_KIND_PROCESS 1
-#define WF_KIND_CGROUP  2
-#define WF_KIND_IFACE   3
-#define WF_KIND_TUPLE   4
+/* Rule kinds (wf_rule.kind), and what a socket is matched by (lib/wf_match.h):
+ * wf_index key id, or the array the kernel walks. */
+#define WF_KIND_PROCESS 1 /* id: tgid (and the owner's start time lies in the rule's window) */
+#define WF_KIND_CGROUP  2 /* id: cgroup id (user space lists the cgroup and every descendant) */
+#define WF_KIND_IFACE   3 /* id: netns inode << 32 | ifindex of the device a packet crosses */
+#define WF_KIND_TUPLE   4 /* wf_tuples: protocol, address prefixes and port ranges */
+#define WF_KIND_NAME    5 /* id: wf_name_hash of the process name; patterns with wildcards: wf_names */
+#define WF_KIND_PATH    6 /* id: inode of the process's executable (and its device, in the rule) */
+#define WF_KIND_USER    7 /* id: the process's real uid */
+
+/* Rules of one direction that one flow can match at once (the rest are not applied). */
+#define WF_MATCH_MAX   8
+#define WF_INDEX_IDS   4    /* rules behind one wf_index entry (nested cgroups) */
+#define WF_TUPLES_MAX  2048 /* address/port matchers */
+#define WF_NAMES_MAX   64   /* process-name patterns with wildcards */
+#define WF_PER_PROCESS_MAX 16 /* rules with a bucket per process */
 
 /* How a packet that a rule let pass arrived (counted in wf_state). */
 #define WF_VIA_BUCKET 0 /* only the bucket held it (UDP, or a TCP sender nobody paced or shaped) */
@@ -62,6 +77,7 @@
 #define WF_RULE_PENDING    0x2 /* new: TCP pacing applies, the bucket not yet (user space
                                 * clears it once the pacing is in place, so a new limit
                                 * does not meet unpaced traffic with drops) */
+#define WF_RULE_PER_PROCESS 0x4 /* one bucket for each process it matches (wf_pstate) */
 
 /* wf_owner.flags */
 #define WF_OWNER_PACED   0x1 /* Wirefisher set SO_MAX_PACING_RATE on this socket */
@@ -73,6 +89,7 @@
 
 #define WF_COMM_LEN 16
 #define WF_NAME_LEN 64
+#define WF_TEXT_LEN 128
 
 /* Who owns a socket. Written where the owner is known: cgroup/sock_create
  * (the creating process), the task_file iterator (sockets that existed
@@ -81,19 +98,74 @@ struct wf_owner {
 	__u32 tgid;
 	__u32 flags;       /* WF_OWNER_* */
 	__u64 start_ns;    /* group leader's start_boottime: tells PID reuse apart */
-	__u64 cgroup_id;   /* cgroup v2 id of the creating process */
+	__u64 cgroup_id;   /* cgroup v2 id of the socket (the creating process's cgroup) */
 	char comm[WF_COMM_LEN];
+	__u32 uid;         /* real uid of the process */
+	__u32 clamp_rule;  /* WF_OWNER_CLAMPED: the rule whose tcp_conns counts it */
+	__u64 exe_ino;     /* the process's executable: inode */
+	__u64 exe_dev;     /*   and device (kernel dev_t) */
+	__u64 name_hash;   /* wf_name_hash(comm) */
 };
 
-struct wf_rule_key {
+/* What wf_index is keyed by: one exact thing a socket or packet has. */
+struct wf_index_key {
 	__u32 kind;        /* WF_KIND_* */
 	__u32 dir;         /* WF_DIR_* */
-	__u64 id;          /* PROCESS: tgid; CGROUP: cgroup id; IFACE: ifindex */
+	__u64 id;          /* see WF_KIND_* */
 };
 
-/* A rule as user space writes it. The kernel only reads it, so changing a
- * rate is one map update: there is never a moment without a limit. */
+struct wf_index_val {
+	__u32 ids[WF_INDEX_IDS]; /* rule ids, 0 = none */
+};
+
+/* Where a rule's bucket is: tgid 0 for the rule's one shared bucket (wf_state);
+ * WF_RULE_PER_PROCESS: the tgid of the process (wf_pstate). */
+struct wf_state_key {
+	__u32 rule;
+	__u32 tgid;
+};
+
+/* One address/protocol/port matcher of a TUPLE rule (a rule with several
+ * addresses has one per combination). 0 = any for proto and family; a port
+ * range [lo, hi], 0-65535 = any. Addresses in network byte order, IPv4 in addr[0]. */
+struct wf_tuple_rule {
+	__u32 rule;        /* 0 = unused slot */
+	__u32 dir;
+	__u8 proto;
+	__u8 family;       /* 0, 2 or 10 */
+	__u8 lplen;        /* prefix lengths; 0 = any address */
+	__u8 rplen;
+	__u16 lport_lo, lport_hi;
+	__u16 rport_lo, rport_hi;
+	__u32 laddr[4];
+	__u32 raddr[4];
+};
+
+/* A process-name pattern with * or ? (case-insensitive, on the 15-byte kernel name). */
+struct wf_name_rule {
+	__u32 rule;
+	__u32 dir;
+	char pattern[WF_COMM_LEN];
+};
+
+/* User space's one entry that tells the kernel what there is to match. A
+ * socket's matches are remembered with gen (wf_match); user space bumps gen
+ * after every change of rules, index or arrays, so each flow looks again. */
+struct wf_config {
+	__u32 gen;
+	__u32 kinds;       /* 1 << WF_KIND_* of every kind that has a rule */
+	__u32 n_tuples;    /* wf_tuples[0, n) are in use */
+	__u32 n_names;
+	__u32 per_process[WF_PER_PROCESS_MAX]; /* ids of WF_RULE_PER_PROCESS rules, 0 = none */
+};
+
+/* A rule as user space writes it (key: its id, 1..). The kernel only reads it,
+ * so changing a rate is one map update: there is never a moment without a limit. */
 struct wf_rule {
+	__u32 kind;        /* WF_KIND_* */
+	__u32 dir;         /* WF_DIR_* */
+	__u64 target;      /* the kind's wf_index id; 0 for TUPLE and name patterns */
+	__u64 target_dev;  /* PATH: the executable's device (kernel dev_t) */
 	__u64 rate;        /* bytes per second, >= 1024 */
 	__u64 burst_ns;    /* bucket depth in time: capacity = rate * burst_ns / 1e9 bytes */
 	__u64 ns_per_byte; /* (1e9 << WF_FP_SHIFT) / rate */
@@ -105,8 +177,9 @@ struct wf_rule {
 	__u32 pace_rate;   /* TCP: SO_MAX_PACING_RATE per connection (B/s), 0 = none. EGRESS:
 	                    * the process's own sockets; INGRESS: the sending end of each
 	                    * connection, where that end is a socket on this host */
-	char comm[WF_COMM_LEN];  /* process name when the rule was made */
+	char comm[WF_COMM_LEN];  /* PROCESS: its name when the rule was made; NAME: the name or pattern */
 	char name[WF_NAME_LEN];  /* the rule's name, NUL-terminated */
+	char text[WF_TEXT_LEN];  /* the target as the user gave it (path, cgroup, user, device, addresses) */
 	__u32 shape_class; /* INGRESS: its htb class (1..WF_SHAPE_MAX) on every shaped device, 0 = none */
 	__u32 pad;
 };
@@ -177,6 +250,8 @@ struct wf_conn {
 	char comm[WF_COMM_LEN];
 	struct wf_rate in;
 	struct wf_rate out;
+	__u32 rules_in[WF_MATCH_MAX];  /* the rules its traffic matched (this rule generation), 0 = none */
+	__u32 rules_out[WF_MATCH_MAX];
 };
 
 /* Bucket and rates of one rule, written only by the kernel (user space
@@ -199,14 +274,19 @@ struct wf_state {
 	__s64 tcp_conns;    /* INGRESS: its TCP connections whose window is clamped (atomics, see wf_shape.h) */
 };
 
-_Static_assert(sizeof(struct wf_owner) == 40, "wf_owner layout changed: update Abi/WfOwner.cs");
-_Static_assert(sizeof(struct wf_rule_key) == 16, "wf_rule_key layout changed: update Abi/WfRuleKey.cs");
-_Static_assert(sizeof(struct wf_rule) == 152, "wf_rule layout changed: update Abi/WfRule.cs");
+_Static_assert(sizeof(struct wf_owner) == 72, "wf_owner layout changed: update Abi/WfOwner.cs");
+_Static_assert(sizeof(struct wf_index_key) == 16, "wf_index_key layout changed: update Abi/WfIndexKey.cs");
+_Static_assert(sizeof(struct wf_index_val) == 16, "wf_index_val layout changed: update Abi/WfIndexVal.cs");
+_Static_assert(sizeof(struct wf_state_key) == 8, "wf_state_key layout changed: update Abi/WfStateKey.cs");
+_Static_assert(sizeof(struct wf_tuple_rule) == 52, "wf_tuple_rule layout changed: update Abi/WfTupleRule.cs");
+_Static_assert(sizeof(struct wf_name_rule) == 24, "wf_name_rule layout changed: update Abi/WfNameRule.cs");
+_Static_assert(sizeof(struct wf_config) == 80, "wf_config layout changed: update Abi/WfConfig.cs");
+_Static_assert(sizeof(struct wf_rule) == 304, "wf_rule layout changed: update Abi/WfRule.cs");
 _Static_assert(sizeof(struct wf_tuple) == 40, "wf_tuple layout changed: update Abi/WfTuple.cs");
 _Static_assert(sizeof(struct wf_rate) == 96, "wf_rate layout changed: update Abi/WfRate.cs");
 _Static_assert(sizeof(struct wf_flowstat) == 200, "wf_flowstat layout changed: update Abi/WfFlowStat.cs");
 _Static_assert(sizeof(struct wf_proc_key) == 8, "wf_proc_key layout changed: update Abi/WfProcKey.cs");
-_Static_assert(sizeof(struct wf_conn) == 256, "wf_conn layout changed: update Abi/WfConn.cs");
+_Static_assert(sizeof(struct wf_conn) == 320, "wf_conn layout changed: update Abi/WfConn.cs");
 _Static_assert(sizeof(struct wf_state) == 136, "wf_state layout changed: update Abi/WfState.cs");
 _Static_assert(sizeof(struct wf_dev_key) == 16, "wf_dev_key layout changed: update Abi/WfDevKey.cs");
 _Static_assert(sizeof(struct wf_dev) == 8, "wf_dev layout changed: update Abi/WfDev.cs");

@@ -11,4 +11,9 @@ public unsafe struct WfOwner
     [CField("start_ns")] public ulong StartNs;
     [CField("cgroup_id")] public ulong CgroupId;
     [CField("comm")] public fixed byte Comm[AbiConst.CommLen];
+    [CField("uid")] public uint Uid;
+    [CField("clamp_rule")] public uint ClampRule;
+    [CField("exe_ino")] public ulong ExeIno;
+    [CField("exe_dev")] public ulong ExeDev;
+    [CField("name_hash")] public ulong NameHash;
 }

@@ -48,6 +48,40 @@ internal static unsafe partial class Libc
         return Stat(path, buf) == 0 ? *(ulong*)(buf + 8) : 0;
     }
 
+    /// <summary>
+    /// A file's (device, inode), the device as the kernel's dev_t encodes it
+    /// (major &lt;&lt; 20 | minor; st_dev is glibc's encoding), or null. Follows symlinks.
+    /// </summary>
+    public static (ulong Dev, ulong Ino)? FileId(string path)
+    {
+        byte* buf = stackalloc byte[256];
+        if (Stat(path, buf) != 0) return null;
+        ulong d = *(ulong*)buf;
+        ulong major = ((d >> 8) & 0xfff) | ((d >> 32) & ~0xfffUL);
+        ulong minor = (d & 0xff) | ((d >> 12) & ~0xffUL);
+        return ((major << 20) | minor, *(ulong*)(buf + 8));
+    }
+
+    [LibraryImport(Libraries.Libc, EntryPoint = "getpwnam", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial byte* Getpwnam(string name);
+
+    [LibraryImport(Libraries.Libc, EntryPoint = "getpwuid")]
+    private static partial byte* Getpwuid(uint uid);
+
+    /// <summary>A user's uid by name (NSS, so LDAP users too), or null. pw_uid is at offset 16 of struct passwd.</summary>
+    public static uint? UserId(string name)
+    {
+        byte* pw = Getpwnam(name);
+        return pw == null ? null : *(uint*)(pw + 16);
+    }
+
+    /// <summary>A uid's user name, or null.</summary>
+    public static string? UserName(uint uid)
+    {
+        byte* pw = Getpwuid(uid);
+        return pw == null ? null : System.Runtime.InteropServices.Marshal.PtrToStringUTF8(*(nint*)pw);
+    }
+
     /// <summary>The filesystem magic of a path (f_type, the first field of struct statfs), or 0.</summary>
     public static long FsType(string path)
     {

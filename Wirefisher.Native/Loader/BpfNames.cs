@@ -16,7 +16,12 @@ public static class BpfNames
     public const string MapFlow = "wf_flow";
     public const string MapProcs = "wf_procs";
     public const string MapDevs = "wf_devs";
-    public static readonly string[] Maps = { MapOwner, MapRules, MapState, MapPeers, MapFlow, MapProcs, MapDevs };
+    public const string MapPstate = "wf_pstate";
+    public const string MapIndex = "wf_index";
+    public const string MapTuples = "wf_tuples";
+    public const string MapNames = "wf_names";
+    public const string MapConfig = "wf_config";
+    public static readonly string[] Maps = { MapOwner, MapRules, MapState, MapPeers, MapFlow, MapProcs, MapDevs, MapPstate, MapIndex, MapTuples, MapNames, MapConfig };
 
     public const string ProgSockCreate = "wf_sock_create";
     public const string ProgIngress = "wf_ingress";
@@ -30,12 +35,13 @@ public static class BpfNames
     public const string ProgProcExit = "wf_proc_exit";
     public const string ProgShapeIn = "wf_shape_in";
     public const string ProgTcpClose = "wf_tcp_close";
+    public const string ProgCgroupMkdir = "wf_cgroup_mkdir";
 
     /// <summary>Pins of the tcx links of wf_shape_in start with this: shape-NETNS-IFINDEX.</summary>
     public const string ShapeLinkPrefix = "shape-";
 
     /// <summary>Tracing programs, each held by a pinned link of the same name.</summary>
-    public static readonly string[] TracePrograms = { ProgProcExit, ProgTcpClose };
+    public static readonly string[] TracePrograms = { ProgProcExit, ProgTcpClose, ProgCgroupMkdir };
 
     /// <summary>Iterator programs pinned so that later cmdlets can run them.</summary>
     public static readonly string[] PinnedPrograms = { ProgIterClaim, ProgIterIndex, ProgIterPace, ProgIterConns, ProgShapeIn };

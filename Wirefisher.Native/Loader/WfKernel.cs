@@ -85,7 +85,7 @@ public static unsafe class WfKernel
         {
             // take the rules away first, so the pace iterator gives paced sockets their speed back
             using (var store = new Maps.RuleStore())
-                foreach (var rule in store.All()) store.Remove(rule.Key);
+                foreach (var rule in store.All(withState: false)) store.Remove(rule.Id);
             Repace();
         }
         Shaper.RemoveAll(); // ifb devices, their classes and the tcx links

@@ -6,7 +6,7 @@ using Wirefisher.Native.Loader;
 
 namespace Wirefisher.Commands;
 
-/// <summary>Get-WfLimit: the limits in the kernel, as RateRule objects (one per direction).</summary>
+/// <summary>Get-WfLimit: the rules in the kernel, as RateRule objects (one per direction).</summary>
 [Cmdlet(VerbsCommon.Get, "WfLimit", DefaultParameterSetName = "All")]
 [OutputType(typeof(RateRule))]
 public sealed class GetWfLimitCommand : WfCmdlet
@@ -24,14 +24,19 @@ public sealed class GetWfLimitCommand : WfCmdlet
     [DirectionTransformation]
     public Direction? Direction { get; set; }
 
+    /// <summary>Only rules of these kinds (Process, ProcessName, Path, User, Cgroup, Interface, Tuple).</summary>
+    [Parameter]
+    public RuleKind[]? Kind { get; set; }
+
     protected override void BeginProcessing() => RequireRoot("Reading limits");
 
     protected override void ProcessRecord()
     {
         if (!WfKernel.IsEnabled) return; // nothing loaded: no limits
         var names = (Name ?? Array.Empty<string>()).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
-        var rules = Run(() => LimitService.Get(r =>
+        var rules = Run(() => RuleService.Get(r =>
             (names.Count == 0 || names.Any(p => p.IsMatch(r.Name))) &&
+            (Kind is null || Kind.Contains(r.Kind)) &&
             (Pid is null || Pid.Contains(r.Pid)) &&
             (Direction is null || Direction == Wirefisher.Direction.Both || r.Direction == Direction)), "ReadFailed");
         foreach (string n in Name ?? Array.Empty<string>())

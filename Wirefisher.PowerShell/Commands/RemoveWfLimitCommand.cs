@@ -7,7 +7,7 @@ using Wirefisher.Native.Loader;
 
 namespace Wirefisher.Commands;
 
-/// <summary>Remove-WfLimit: takes limits away, by name, by PID or from the pipeline.</summary>
+/// <summary>Remove-WfLimit: takes rules away, by name, by PID or from the pipeline (Get-WfLimit -Kind Cgroup | Remove-WfLimit).</summary>
 [Cmdlet(VerbsCommon.Remove, "WfLimit", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Name")]
 [OutputType(typeof(RateRule))]
 public sealed class RemoveWfLimitCommand : WfCmdlet
@@ -43,7 +43,7 @@ public sealed class RemoveWfLimitCommand : WfCmdlet
             _targets.AddRange(InputObject);
             return;
         }
-        var all = WfKernel.IsEnabled ? Run(() => LimitService.Get(queues: false), "ReadFailed") : new List<RateRule>();
+        var all = WfKernel.IsEnabled ? Run(() => RuleService.Get(queues: false), "ReadFailed") : new List<RateRule>();
         bool DirOk(RateRule r) => Direction == Direction.Both || r.Direction == Direction;
         if (ParameterSetName == "Name")
             foreach (string n in Name)
@@ -66,14 +66,10 @@ public sealed class RemoveWfLimitCommand : WfCmdlet
 
     protected override void EndProcessing()
     {
-        bool any = false;
-        foreach (RateRule r in _targets.DistinctBy(r => (r.Kind, r.Pid, r.Direction)))
-        {
-            if (!ShouldProcess($"{r.Name} ({r.Direction})", "Remove limit")) continue;
-            Run(() => LimitService.Remove(r, reconcile: false), "RemoveFailed", r);
-            any = true;
-            if (PassThru) WriteObject(r);
-        }
-        if (any) Run(LimitService.Reconcile, "ReconcileFailed"); // shaper classes go, TCP gets its speed back, once for all
+        var chosen = _targets.DistinctBy(r => r.Id).Where(r => ShouldProcess($"{r.Name} ({r.Kind} {r.Target}, {r.Direction})", "Remove limit")).ToList();
+        if (chosen.Count == 0) return;
+        // one engine call for all: shaper classes go and TCP gets its speed back once
+        var removed = Run(() => RuleService.Remove(chosen), "RemoveFailed");
+        if (PassThru) WriteObject(removed, enumerateCollection: true);
     }
 }

@@ -3,32 +3,87 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using Wirefisher.Engine;
-using Wirefisher.Native.Loader;
 
 namespace Wirefisher.Commands;
 
-/// <summary>Set-WfLimit: holds processes to a rate. Changes an existing limit in place.</summary>
-[Cmdlet(VerbsCommon.Set, "WfLimit", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ProcessSet)]
+/// <summary>
+/// Set-WfLimit: holds traffic to a rate (or only watches it). A rule targets a
+/// process, a process name or executable (now and later), a user, a cgroup, a
+/// network device, or an address/protocol/port match. Setting the same target
+/// and direction again changes the rule in place.
+/// </summary>
+[Cmdlet(VerbsCommon.Set, "WfLimit", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = TupleSet)]
 [OutputType(typeof(RateRule))]
 public sealed class SetWfLimitCommand : WfCmdlet
 {
-    private const string ProcessSet = "Process";
-    private readonly List<ProcessLimit> _limits = new();
+    private const string ProcessSet = "Process", NameSet = "ProcessName", PathSet = "Path", UserSet = "User",
+        CgroupSet = "Cgroup", InterfaceSet = "Interface", TupleSet = "Tuple";
+    private readonly List<LimitRequest> _requests = new();
 
-    /// <summary>The processes to limit; binds Id (Get-Process), Pid (Get-WfLimit) and OwningProcess from the pipeline.</summary>
+    /// <summary>The processes to limit; binds Id (Get-Process), Pid (Get-WfLimit) and OwningProcess (Get-NetTCPConnection) from the pipeline.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessSet)]
     [Alias("Id", "OwningProcess")]
     [ValidateNotNullOrEmpty]
     public int[] Pid { get; set; } = Array.Empty<int>();
 
+    /// <summary>Every process of this name (wildcards * and ?), now and later.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = NameSet)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[] ProcessName { get; set; } = Array.Empty<string>();
+
+    /// <summary>Every process running this executable, now and later.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PathSet)]
+    [Alias("FilePath")]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = Array.Empty<string>();
+
+    /// <summary>Every process of these users (names or UIDs).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = UserSet)]
+    [Alias("UserName")]
+    [ValidateNotNullOrEmpty]
+    public string[] User { get; set; } = Array.Empty<string>();
+
+    /// <summary>A cgroup v2 directory (absolute or below the v2 mount), its descendants and processes that join later.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = CgroupSet)]
+    [ValidateNotNullOrEmpty]
+    public string[] Cgroup { get; set; } = Array.Empty<string>();
+
+    /// <summary>Network devices of this namespace, by name: the traffic of this host's sockets through them.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = InterfaceSet)]
+    [Alias("InterfaceAlias")]
+    [ArgumentCompleter(typeof(InterfaceCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[] Interface { get; set; } = Array.Empty<string>();
+
+    /// <summary>TCP, UDP, ICMP, ICMPv6 or a protocol number.</summary>
+    [Parameter(ParameterSetName = TupleSet, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ProtocolCompleter))]
+    public string? Protocol { get; set; }
+
+    /// <summary>This host's addresses or prefixes (10.0.0.1, fd00::/8); several allowed.</summary>
+    [Parameter(ParameterSetName = TupleSet, ValueFromPipelineByPropertyName = true)]
+    public string[]? LocalAddress { get; set; }
+
+    /// <summary>The other end's addresses or prefixes; several allowed.</summary>
+    [Parameter(ParameterSetName = TupleSet, ValueFromPipelineByPropertyName = true)]
+    public string[]? RemoteAddress { get; set; }
+
+    /// <summary>A port (443) or a range ("8000-8100").</summary>
+    [Parameter(ParameterSetName = TupleSet, ValueFromPipelineByPropertyName = true)]
+    public object? LocalPort { get; set; }
+
+    [Parameter(ParameterSetName = TupleSet, ValueFromPipelineByPropertyName = true)]
+    public object? RemotePort { get; set; }
+
     /// <summary>
     /// Bytes per second: a number (1MB, 1048576) or a string ("1M", "512K", "8Mbit",
-    /// "100Mbps"). Typed object so that a bad value is our InvalidArgument error
+    /// "100Mbps"). Typed object so that a bad value is our InvalidRate error
     /// with a message that says how to write a rate, not a binder error.
     /// </summary>
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
-    [Alias("RateBps")] // the original's rate_bps, which meant bytes per second
-    public object Rate { get; set; } = 0UL;
+    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+    [Alias("RateBps", "ThrottleRateActionBitsPerSecond")] // the original's rate_bps (bytes per second); NetQosPolicy's name
+    public object? Rate { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [DirectionTransformation]
@@ -38,13 +93,17 @@ public sealed class SetWfLimitCommand : WfCmdlet
     [Parameter]
     public object TimeScale { get; set; } = TimeSpan.FromSeconds(1);
 
-    private ulong _rate;
-    private TimeSpan _timeScale;
-
     [Parameter]
     [ValidateNotNullOrEmpty]
-    [ValidateLength(1, 63)]
     public string? Name { get; set; }
+
+    /// <summary>Count the matching traffic, per rule and per connection, and never limit it (no -Rate).</summary>
+    [Parameter]
+    public SwitchParameter WatchOnly { get; set; }
+
+    /// <summary>Each matching process gets a bucket of its own at the rate, instead of one shared by all.</summary>
+    [Parameter]
+    public SwitchParameter PerProcess { get; set; }
 
     /// <summary>Ingress: police TCP from other hosts with the bucket alone instead of queueing it (the shaper).</summary>
     [Parameter]
@@ -57,50 +116,104 @@ public sealed class SetWfLimitCommand : WfCmdlet
 
     protected override void ProcessRecord()
     {
-        try
+        (ulong rate, TimeSpan scale) = RateAndScale();
+        if (Name is not null)
+            Check(() => RuleNames.Validate(Name), "InvalidName", Name);
+        foreach (RuleTarget t in Targets())
+            _requests.Add(new LimitRequest(t, Direction, rate, scale, Name, NoShaping, WatchOnly, PerProcess));
+        if (Name is not null && _requests.Select(r => r.Target.Identity).Distinct().Count() > 1)
+            Fail($"-Name '{Name}' was given for {_requests.Count} targets, but a name belongs to one rule. Leave -Name out (each rule gets its own name) or set one target at a time.",
+                "NameNotUnique", ErrorCategory.InvalidArgument, Name);
+    }
+
+    private (ulong, TimeSpan) RateAndScale()
+    {
+        TimeSpan scale = Check(() => RateParser.TimeSpanFrom(TimeScale), "InvalidTimeScale", TimeScale);
+        if (WatchOnly)
         {
-            _rate = RateParser.RateFrom(Rate);
-            _timeScale = RateParser.TimeSpanFrom(TimeScale);
-            LimitService.Validate(_rate, _timeScale);
+            if (Rate is not null)
+                Fail("-WatchOnly counts traffic and never limits it, so it takes no -Rate. Leave out -Rate, or -WatchOnly to limit.", "WatchOnlyWithRate", ErrorCategory.InvalidArgument, Rate);
+            return (0, scale);
         }
-        catch (Exception e) when (e is FormatException or ArgumentException)
+        if (Rate is null)
+            Fail("Give -Rate (bytes per second: 1MB, '512K', '8Mbit'), or -WatchOnly to count without limiting.", "MissingRate", ErrorCategory.InvalidArgument, null);
+        ulong rate = Check(() => RateParser.RateFrom(Rate), "InvalidRate", Rate);
+        Check(() => RuleService.Validate(rate, TimeSpan.FromSeconds(1)), "InvalidRate", Rate);
+        Check(() => RuleService.Validate(RateParser.MinRate, scale), "InvalidTimeScale", TimeScale);
+        return (rate, scale);
+    }
+
+    /// <summary>What the parameters name, each resolved and checked (nothing is applied yet).</summary>
+    private IEnumerable<RuleTarget> Targets()
+    {
+        switch (ParameterSetName)
         {
-            Fail(e.Message, "InvalidArgument", ErrorCategory.InvalidArgument, Rate);
-        }
-        foreach (int pid in Pid)
-        {
-            ProcessInfo? p = ProcessInfo.TryGet(pid);
-            if (p is null)
-                Fail($"No process with PID {pid} exists. Find the PID with Get-Process.", "ProcessNotFound", ErrorCategory.ObjectNotFound, pid);
-            _limits.Add(new ProcessLimit(p!, Direction, _rate, _timeScale, Name, NoShaping));
+            case ProcessSet:
+                foreach (int pid in Pid)
+                {
+                    ProcessInfo? p = ProcessInfo.TryGet(pid);
+                    if (p is null)
+                        Fail($"No process with PID {pid} exists. Find the PID with Get-Process.", "ProcessNotFound", ErrorCategory.ObjectNotFound, pid);
+                    if (p!.IsKernelThread)
+                        Fail($"PID {pid} ({p.Name}) is a kernel thread: it has no sockets of its own to limit. Give the PID of a process.", "KernelThread", ErrorCategory.InvalidArgument, pid);
+                    if (p.Tgid != pid)
+                        Fail($"{pid} is a thread of process {p.Tgid} ({p.Name}); sockets belong to the whole process. Give -Pid {p.Tgid}.", "ThreadId", ErrorCategory.InvalidArgument, pid);
+                    yield return RuleTarget.ForProcess(p);
+                }
+                break;
+            case NameSet:
+                foreach (string n in ProcessName) yield return Check(() => RuleTarget.ForProcessName(n), "InvalidProcessName", n);
+                break;
+            case PathSet:
+                foreach (string p in Path) yield return Check(() => RuleTarget.ForPath(p), "PathNotFound", p);
+                break;
+            case UserSet:
+                foreach (string u in User) yield return Check(() => RuleTarget.ForUser(u), "UserNotFound", u);
+                break;
+            case CgroupSet:
+                foreach (string c in Cgroup) yield return Check(() => RuleTarget.ForCgroup(c), "CgroupNotFound", c);
+                break;
+            case InterfaceSet:
+                foreach (string i in Interface) yield return Check(() => RuleTarget.ForInterface(i), "InterfaceNotFound", i);
+                break;
+            default:
+                byte proto = Protocol is null ? (byte)0 : Check(() => TupleMatch.ParseProtocol(Protocol), "InvalidProtocol", Protocol);
+                var local = (LocalAddress ?? Array.Empty<string>()).Select(a => Check(() => Prefix.Parse(a), "InvalidAddress", a)).Distinct().ToList();
+                var remote = (RemoteAddress ?? Array.Empty<string>()).Select(a => Check(() => Prefix.Parse(a), "InvalidAddress", a)).Distinct().ToList();
+                PortRange lp = LocalPort is null ? PortRange.Any : Check(() => PortRange.Parse(Unwrap(LocalPort)), "InvalidPort", LocalPort);
+                PortRange rp = RemotePort is null ? PortRange.Any : Check(() => PortRange.Parse(Unwrap(RemotePort)), "InvalidPort", RemotePort);
+                var m = new TupleMatch(proto, local, remote, lp, rp);
+                Check(() => m.ToKernel(0, 0), "InvalidAddress", LocalAddress);
+                yield return Check(() => RuleTarget.ForTuple(m), "NoMatcher", null);
+                break;
         }
     }
+
+    private static object Unwrap(object o) => o is PSObject p ? p.BaseObject : o;
+
+    /// <summary>Runs a parse or lookup; its ArgumentException or ItemNotFoundException stops the command with this cause.</summary>
+    private T Check<T>(Func<T> f, string cause, object? target)
+    {
+        try
+        {
+            return f();
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or ItemNotFoundException)
+        {
+            Fail(e.Message, cause, e is ItemNotFoundException ? ErrorCategory.ObjectNotFound : ErrorCategory.InvalidArgument, target);
+            throw; // not reached
+        }
+    }
+
+    private void Check(Action f, string cause, object? target) => Check(() => { f(); return 0; }, cause, target);
 
     /// <summary>Everything was validated first; now apply all, or nothing.</summary>
     protected override void EndProcessing()
     {
-        var chosen = _limits.FindAll(l => ShouldProcess(
-            $"process {l.Process.Name} (PID {l.Process.Pid}), {l.Direction}",
-            $"Limit to {RateParser.FormatRate(l.Rate)}"));
+        var chosen = _requests.FindAll(q => ShouldProcess($"{q.Target.Kind} {q.Target.Text}, {q.Direction}",
+            q.WatchOnly ? "Watch" : $"Limit to {RateParser.FormatRate(q.Rate)}"));
         if (chosen.Count == 0) return;
-        Run(() => WfKernel.Enable(), "EnableFailed");
-        var before = Run(() => LimitService.Get(queues: false), "ReadFailed").Select(LimitService.KeyOf).ToHashSet();
-        var done = new List<RateRule>();
-        var classes = Run(() => { using var store = new Native.Maps.RuleStore(); return Shaping.UsedClasses(store); }, "ReadFailed");
-        try
-        {
-            foreach (ProcessLimit l in chosen)
-                done.AddRange(Run(() => LimitService.Apply(l, activate: false, classes), "ApplyFailed", l.Process.Pid));
-            Run(() => LimitService.Activate(done), "ActivateFailed"); // once for all the limits
-        }
-        catch
-        {
-            // take back the limits this call added (limits it only changed keep their new rate)
-            foreach (RateRule r in done.Where(r => !before.Contains(LimitService.KeyOf(r))))
-                LimitService.Remove(r, reconcile: false);
-            LimitService.Reconcile();
-            throw;
-        }
-        if (PassThru) WriteObject(done, enumerateCollection: true);
+        var rules = Run(() => RuleService.Set(chosen), "ApplyFailed");
+        if (PassThru) WriteObject(rules, enumerateCollection: true);
     }
 }

@@ -53,6 +53,7 @@ public abstract class WfCmdlet : PSCmdlet
             WfNotRootException => (ErrorCategory.PermissionDenied, "NotRoot"),
             WfUnsupportedException u => (ErrorCategory.NotImplemented, "Unsupported" + u.Feature),
             WfNotEnabledException => (ErrorCategory.NotEnabled, "NotEnabled"),
+            Engine.RuleNameTakenException => (ErrorCategory.ResourceExists, "NameTaken"),
             ArgumentException => (ErrorCategory.InvalidArgument, cause),
             LibbpfException l => (CategoryOf(l.Errno), cause),
             UnauthorizedAccessException => (ErrorCategory.PermissionDenied, cause),

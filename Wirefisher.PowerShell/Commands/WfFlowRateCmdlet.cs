@@ -8,7 +8,7 @@ namespace Wirefisher.Commands;
 /// <summary>What Get-WfFlowRate and Watch-WfFlowRate share: grouping and filters.</summary>
 public abstract class WfFlowRateCmdlet : WfCmdlet
 {
-    /// <summary>Process (default), Connection (one object per socket) or Rule (one per limit).</summary>
+    /// <summary>Process (default), Connection (one object per socket), Rule (one per rule) or Cgroup (processes summed per cgroup).</summary>
     [Parameter]
     public FlowGrouping By { get; set; } = FlowGrouping.Process;
 
@@ -24,6 +24,12 @@ public abstract class WfFlowRateCmdlet : WfCmdlet
     [DirectionTransformation]
     public Direction Direction { get; set; } = Direction.Both;
 
+    /// <summary>Only what these rules matched (wildcards): with -By Connection, the sockets whose traffic matched them; with -By Rule, those rules.</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(RuleNameCompleter))]
+    public string[]? Rule { get; set; }
+
     protected override void BeginProcessing() => RequireRoot("Reading flow rates");
 
     /// <summary>One snapshot, filtered (by pids, or else -Pid) and sorted (by Pid, then direction).</summary>
@@ -31,10 +37,17 @@ public abstract class WfFlowRateCmdlet : WfCmdlet
     {
         pids ??= Pid;
         var names = (ProcessName ?? System.Array.Empty<string>()).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
+        var rules = (Rule ?? System.Array.Empty<string>()).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
         return Run(() => FlowRateReader.Sample(By), "ReadFailed")
             .Where(f => pids is null || pids.Contains(f.Pid))
             .Where(f => names.Count == 0 || names.Any(p => p.IsMatch(f.ProcessName)))
             .Where(f => Direction == Direction.Both || f.Direction == Direction)
+            .Where(f => rules.Count == 0 || f switch
+            {
+                ConnectionFlowRate c => c.Rules.Any(n => rules.Any(p => p.IsMatch(n))),
+                RuleFlowRate r => rules.Any(p => p.IsMatch(r.Name)),
+                _ => true,
+            })
             .OrderBy(f => f.Pid).ThenBy(f => f.Direction).ToList();
     }
 }

@@ -27,6 +27,7 @@ public static class FlowRateReader
         {
             FlowGrouping.Connection => Connections(now),
             FlowGrouping.Rule => Rules(now),
+            FlowGrouping.Cgroup => Cgroups(Processes(now).ToList()),
             _ => Processes(now),
         };
         var list = rates.ToList();
@@ -52,8 +53,31 @@ public static class FlowRateReader
         }
     }
 
+    /// <summary>The processes' rates summed per cgroup (the cgroup they are in now).</summary>
+    private static IEnumerable<FlowRate> Cgroups(List<FlowRate> processes)
+    {
+        string CgroupOf(int pid)
+        {
+            try { return File.ReadLines($"/proc/{pid}/cgroup").FirstOrDefault(l => l.StartsWith("0::", StringComparison.Ordinal))?[3..] ?? ""; }
+            catch (IOException) { return ""; }
+        }
+        foreach (var g in processes.GroupBy(f => (Cgroup: f.Pid == 0 ? Unattributed : CgroupOf(f.Pid), f.Direction)))
+            yield return new CgroupFlowRate
+            {
+                Cgroup = g.Key.Cgroup, Direction = g.Key.Direction, Processes = g.Count(),
+                Instant = Sum(g, f => f.Instant), Average = Sum(g, f => f.Average), Peak = Sum(g, f => f.Peak),
+                Smoothed = Sum(g, f => f.Smoothed), Bytes = Sum(g, f => f.Bytes), Packets = Sum(g, f => f.Packets),
+                DroppedBytes = Sum(g, f => f.DroppedBytes), DroppedPackets = Sum(g, f => f.DroppedPackets),
+            };
+    }
+
+    private static ulong Sum(IEnumerable<FlowRate> g, Func<FlowRate, ulong> v) => g.Aggregate(0UL, (a, f) => a + v(f));
+
     private static IEnumerable<FlowRate> Connections(ulong now)
     {
+        Dictionary<uint, string> names;
+        using (var store = new RuleStore())
+            names = store.All(withState: false).ToDictionary(e => e.Id, e => e.Rule.GetName());
         foreach (WfConn c in WfKernel.ReadConnections())
         {
             int pid = (int)c.Tgid;
@@ -68,6 +92,7 @@ public static class FlowRateReader
                 cf.RemoteAddress = c.Tuple.Remote().ToString();
                 cf.LocalPort = c.Tuple.LPort;
                 cf.RemotePort = c.Tuple.RPort;
+                cf.Rules = c.Rules(f.Direction == Direction.Egress).Select(id => names.GetValueOrDefault(id)).OfType<string>().ToArray();
                 yield return cf;
             }
         }
@@ -76,11 +101,13 @@ public static class FlowRateReader
     private static IEnumerable<FlowRate> Rules(ulong now)
     {
         using var store = new RuleStore();
-        foreach (RuleEntry e in store.All())
+        using var index = new MatchIndex();
+        foreach (var l in RuleService.Load(store, index, withState: true))
         {
-            RateRule r = LimitService.ToRateRule(e);
-            RateView v = FlowRateMath.View(e.State.Rate, now);
-            yield return Fill(new RuleFlowRate { Name = r.Name, Rate = r.Rate, Pid = r.Pid, ProcessName = r.ProcessName }, r.Direction, e.State.Rate, v);
+            RateRule r = RuleService.ToRateRule(l);
+            RateView v = FlowRateMath.View(l.Entry.State.Rate, now);
+            yield return Fill(new RuleFlowRate { Name = r.Name, Kind = r.Kind, Target = r.Target, Rate = r.Rate, Pid = r.Pid, ProcessName = r.ProcessName },
+                r.Direction, l.Entry.State.Rate, v);
         }
     }
 

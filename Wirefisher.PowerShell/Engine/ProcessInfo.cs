@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using Wirefisher.Native.Interop;
 
 namespace Wirefisher.Engine;
@@ -11,6 +12,11 @@ namespace Wirefisher.Engine;
 /// </summary>
 public sealed record ProcessInfo(int Pid, string Name, ulong StartTicks)
 {
+    /// <summary>The process this PID belongs to (differs for a thread ID).</summary>
+    public int Tgid { get; init; } = Pid;
+    /// <summary>A kernel thread (PF_KTHREAD): no sockets of its own.</summary>
+    public bool IsKernelThread { get; init; }
+
     private static readonly long TicksPerSecond = Math.Max(1, Libc.Sysconf(Libc.SC_CLK_TCK));
 
     /// <summary>The process, or null if it does not exist.</summary>
@@ -24,7 +30,13 @@ public sealed record ProcessInfo(int Pid, string Name, ulong StartTicks)
             string[] rest = stat[(close + 2)..].Split(' ');
             // rest[0] is field 3 (state); starttime is field 22
             ulong start = ulong.Parse(rest[22 - 3], CultureInfo.InvariantCulture);
-            return new ProcessInfo(pid, name, start);
+            uint flags = uint.Parse(rest[9 - 3], CultureInfo.InvariantCulture);
+            string? tgid = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("Tgid:", StringComparison.Ordinal));
+            return new ProcessInfo(pid, name, start)
+            {
+                Tgid = tgid is null ? pid : int.Parse(tgid[5..].Trim(), CultureInfo.InvariantCulture),
+                IsKernelThread = (flags & 0x00200000) != 0, // PF_KTHREAD
+            };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
         {

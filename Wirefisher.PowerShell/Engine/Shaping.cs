@@ -3,30 +3,42 @@ using System.IO;
 using System.Linq;
 using Wirefisher.Native.Abi;
 using Wirefisher.Native.Loader;
-using Wirefisher.Native.Maps;
 
 namespace Wirefisher.Engine;
 
 /// <summary>
 /// Which rules the ingress shaper holds, and where: every ingress rule that is
 /// not watch-only or -NoShaping gets an htb class, in the network namespace of
-/// each process such a rule applies to (the native half is <see cref="Shaper"/>).
+/// each process such a rule applies to now (and, for device and address rules,
+/// this one). The native half is <see cref="Shaper"/>.
 /// </summary>
 public static class Shaping
 {
     /// <summary>Makes the shaper match the rules now in the kernel.</summary>
-    public static void Sync()
+    internal static void Sync(IReadOnlyList<RuleService.Loaded> rules)
     {
-        using var store = new RuleStore();
-        var shaped = store.All(withState: false).Where(IsShaped)
-            .Where(e => ProcessInfo.IsAlive((int)e.Key.Id, e.Rule.StartMinNs, e.Rule.StartMaxNs)).ToList();
-        var namespaces = shaped.Select(e => $"/proc/{e.Key.Id}/ns/net").Where(File.Exists).ToList();
-        Shaper.Sync(shaped.Select(e => new ShapedRule(e.Rule.ShapeClass, e.Rule.Rate)).ToList(), namespaces);
+        var shaped = rules.Where(l => IsShaped(l.Rule)).ToList();
+        var namespaces = new HashSet<string>();
+        ProcessScan? scan = null;
+        foreach (var l in shaped)
+        {
+            switch (l.Target.Kind)
+            {
+                case RuleKind.Process:
+                    if (ProcessInfo.IsAlive((int)l.Rule.Target, l.Rule.StartMinNs, l.Rule.StartMaxNs))
+                        namespaces.Add($"/proc/{l.Rule.Target}/ns/net");
+                    break;
+                case RuleKind.Interface or RuleKind.Tuple:
+                    namespaces.Add("/proc/self/ns/net");
+                    break;
+                default:
+                    foreach (var e in (scan ??= ProcessScan.Now()).Matching(l.Target))
+                        namespaces.Add($"/proc/{e.Pid}/ns/net");
+                    break;
+            }
+        }
+        Shaper.Sync(shaped.Select(l => new ShapedRule(l.Rule.ShapeClass, l.Rule.Rate)).ToList(), namespaces.Where(File.Exists));
     }
-
-    /// <summary>The shaper classes the rules in the kernel have (read once for many new rules).</summary>
-    public static HashSet<uint> UsedClasses(RuleStore store) =>
-        store.All(withState: false).Select(e => e.Rule.ShapeClass).ToHashSet();
 
     /// <summary>
     /// The class a new ingress rule gets: the lowest one not in used (which it
@@ -39,6 +51,6 @@ public static class Shaping
         return 0;
     }
 
-    public static bool IsShaped(RuleEntry e) =>
-        e.Key.Dir == AbiConst.DirIngress && e.Rule.ShapeClass != 0 && (e.Rule.Flags & AbiConst.RuleWatchOnly) == 0;
+    public static bool IsShaped(in WfRule r) =>
+        r.Dir == AbiConst.DirIngress && r.ShapeClass != 0 && (r.Flags & AbiConst.RuleWatchOnly) == 0;
 }

@@ -11,8 +11,8 @@ public enum Direction
     Both,
 }
 
-/// <summary>What a rule targets.</summary>
-public enum RuleKind { Process = 1, Cgroup = 2, Interface = 3, Flow = 4 }
+/// <summary>What a rule targets (the values are the kernel's WF_KIND_*).</summary>
+public enum RuleKind { Process = 1, Cgroup = 2, Interface = 3, Tuple = 4, ProcessName = 5, Path = 6, User = 7 }
 
 /// <summary>Whether a rule still has something to apply to.</summary>
 public enum RuleState { Active, ProcessExited }

@@ -36,14 +36,27 @@ public sealed class ConnectionFlowRate : FlowRate
     public int LocalPort { get; internal set; }
     public string RemoteAddress { get; internal set; } = "";
     public int RemotePort { get; internal set; }
+    /// <summary>The names of the rules this socket's traffic of this direction matched (watch-only ones too).</summary>
+    public string[] Rules { get; internal set; } = Array.Empty<string>();
+}
+
+/// <summary>The rates of the processes of one cgroup (Get-WfFlowRate -By Cgroup), summed.</summary>
+public sealed class CgroupFlowRate : FlowRate
+{
+    /// <summary>The cgroup v2 path, as /proc/PID/cgroup shows it.</summary>
+    public string Cgroup { get; internal set; } = "";
+    public int Processes { get; internal set; }
 }
 
 /// <summary>The rates of what one limit let through (Get-WfFlowRate -By Rule).</summary>
 public sealed class RuleFlowRate : FlowRate
 {
     public string Name { get; internal set; } = "";
+    public RuleKind Kind { get; internal set; }
+    /// <summary>What the rule matches, in words.</summary>
+    public string Target { get; internal set; } = "";
     public ulong Rate { get; internal set; }
 }
 
 /// <summary>What Get-WfFlowRate groups by.</summary>
-public enum FlowGrouping { Process, Connection, Rule }
+public enum FlowGrouping { Process, Connection, Rule, Cgroup }

@@ -8,14 +8,22 @@ namespace Wirefisher;
 /// </summary>
 public sealed class RateRule
 {
+    /// <summary>The kernel's id of the rule (wf_rules key).</summary>
+    public uint Id { get; internal set; }
     public string Name { get; internal set; } = "";
     public RuleKind Kind { get; internal set; }
-    /// <summary>The limited process (Kind Process).</summary>
+    /// <summary>What the rule matches, in words: "PID 4261 (firefox)", "fire*", "/usr/bin/rsync", "TCP remote port 443".</summary>
+    public string Target { get; internal set; } = "";
+    /// <summary>The limited process (Kind Process; 0 for other kinds).</summary>
     public int Pid { get; internal set; }
     public string ProcessName { get; internal set; } = "";
     public Direction Direction { get; internal set; }
-    /// <summary>Bytes per second.</summary>
+    /// <summary>Bytes per second (0 for a watch-only rule).</summary>
     public ulong Rate { get; internal set; }
+    /// <summary>Counts the matching traffic, never limits it (the original's only_watch).</summary>
+    public bool WatchOnly { get; internal set; }
+    /// <summary>Each matching process has a bucket of its own (-PerProcess).</summary>
+    public bool PerProcess { get; internal set; }
     public TimeSpan TimeScale { get; internal set; }
     /// <summary>The bucket's capacity in bytes: the most that can pass at once after a quiet spell.</summary>
     public ulong Burst { get; internal set; }
@@ -36,5 +44,5 @@ public sealed class RateRule
     public DateTime Created { get; internal set; }
     public RuleState State { get; internal set; }
 
-    public override string ToString() => $"{Name} ({Kind} {Pid} {Direction} {Engine.RateParser.FormatRate(Rate)})";
+    public override string ToString() => $"{Name} ({Kind} {Target} {Direction} {(WatchOnly ? "watch-only" : Engine.RateParser.FormatRate(Rate))})";
 }

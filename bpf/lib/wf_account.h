@@ -19,6 +19,28 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } WF_MAP_PROCS SEC(".maps");
 
+/* Room to build a new map entry in, zeroed on each use: the BPF stack is too
+ * small for it. Raw bytes, since a per-CPU map cannot hold a lock's type. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 256);
+} wf_scratch SEC(".maps");
+
+_Static_assert(sizeof(struct wf_flowstat) <= 256 && sizeof(struct wf_state) <= 256, "wf_scratch is too small");
+
+static __always_inline void *wf_scratch_zeroed(void)
+{
+	__u32 zero = 0;
+	__u64 *p = bpf_map_lookup_elem(&wf_scratch, &zero);
+
+	if (p)
+		for (int i = 0; i < 256 / 8; i++)
+			p[i] = 0;
+	return p;
+}
+
 /* The original's per-packet update (see struct wf_rate). Caller holds the lock. */
 static __always_inline void wf_rate_add(struct wf_rate *r, __u64 now, __u32 len, int passed)
 {
@@ -62,7 +84,7 @@ static __always_inline void wf_flowstat_add(struct wf_flowstat *f, __u32 dir, __
 static __always_inline void wf_account(struct __sk_buff *skb, __u32 tgid, __u32 dir, __u32 len, int passed)
 {
 	struct wf_proc_key key = { .tgid = tgid };
-	struct wf_flowstat zero = {}, *f;
+	struct wf_flowstat *f, *zero;
 	struct bpf_sock *sk = skb->sk;
 	__u64 now = bpf_ktime_get_ns();
 
@@ -74,8 +96,8 @@ static __always_inline void wf_account(struct __sk_buff *skb, __u32 tgid, __u32 
 			wf_flowstat_add(f, dir, now, len, passed);
 	}
 	f = bpf_map_lookup_elem(&WF_MAP_PROCS, &key);
-	if (!f) {
-		bpf_map_update_elem(&WF_MAP_PROCS, &key, &zero, BPF_NOEXIST);
+	if (!f && (zero = wf_scratch_zeroed())) {
+		bpf_map_update_elem(&WF_MAP_PROCS, &key, zero, BPF_NOEXIST);
 		f = bpf_map_lookup_elem(&WF_MAP_PROCS, &key);
 		if (!f)
 			return; /* map full: counting stops, traffic does not */

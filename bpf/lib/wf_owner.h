@@ -12,14 +12,38 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } WF_MAP_OWNER SEC(".maps");
 
-/* Fill an owner record from a task (its thread-group leader). */
+/* FNV-1a over the name, ASCII letters folded to lower case (as PowerShell
+ * compares names). User space has the same function (Abi/NameHash.cs). */
+static __always_inline __u64 wf_name_hash(const char *s)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	for (int i = 0; i < WF_COMM_LEN; i++) {
+		__u8 c = s[i];
+
+		if (!c)
+			break;
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		h = (h ^ c) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Fill an owner record from a task (its thread-group leader): everything a
+ * rule can match a process by (lib/wf_match.h). */
 static __always_inline void wf_owner_from_task(struct wf_owner *o, struct task_struct *task)
 {
 	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+	struct file *exe = BPF_CORE_READ(leader, mm, exe_file);
 
 	o->tgid = BPF_CORE_READ(task, tgid);
 	o->start_ns = BPF_CORE_READ(leader, start_boottime);
+	o->uid = BPF_CORE_READ(leader, real_cred, uid.val);
 	bpf_probe_read_kernel_str(o->comm, sizeof(o->comm), BPF_CORE_READ(leader, comm));
+	o->name_hash = wf_name_hash(o->comm);
+	o->exe_ino = exe ? BPF_CORE_READ(exe, f_inode, i_ino) : 0;
+	o->exe_dev = exe ? BPF_CORE_READ(exe, f_inode, i_sb, s_dev) : 0;
 }
 
 /* The owner of the socket a packet belongs to, or NULL (then: pass). */

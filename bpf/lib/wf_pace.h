@@ -24,89 +24,22 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } WF_MAP_PEERS SEC(".maps");
 
-/* The pacing a rule of this direction asks for this owner's sockets, or 0. */
-static __always_inline __u32 wf_pace_for(const struct wf_owner *o, __u32 dir)
+/* The pacing the matched rules ask for (the lowest), or 0 for none. */
+static __always_inline __u32 wf_pace_for(const struct wf_ids *m)
 {
-	struct wf_rule *r = wf_rule_for(o, dir);
+	__u32 want = 0;
 
-	if (!r || (r->flags & WF_RULE_WATCH_ONLY))
-		return 0;
-	return r->pace_rate;
-}
+	for (int i = 0; i < WF_MATCH_MAX; i++) {
+		__u32 rid = m->id[i];
+		struct wf_rule *r;
 
-/* Fills t from one end's addresses and ports; reverse = as the other end sees it.
- * IPv4-mapped IPv6 addresses become IPv4, so both ends agree. */
-static __always_inline int wf_tuple_fill(struct wf_tuple *t, __u32 family, __u32 *la, __u32 *ra,
-					 __u16 lp, __u16 rp, int reverse)
-{
-	__builtin_memset(t, 0, sizeof(*t));
-	if (family == 10 && la[0] == 0 && la[1] == 0 && la[2] == bpf_htonl(0xffff)) {
-		la[0] = la[3]; ra[0] = ra[3];
-		la[1] = la[2] = la[3] = ra[1] = ra[2] = ra[3] = 0;
-		family = 2;
+		if (i >= m->n)
+			break;
+		r = bpf_map_lookup_elem(&WF_MAP_RULES, &rid);
+		if (r && !(r->flags & WF_RULE_WATCH_ONLY) && r->pace_rate && (!want || r->pace_rate < want))
+			want = r->pace_rate;
 	}
-	if (family != 2 && family != 10)
-		return 0;
-	t->family = family;
-	t->lport = reverse ? rp : lp;
-	t->rport = reverse ? lp : rp;
-	__builtin_memcpy(t->laddr, reverse ? ra : la, 16);
-	__builtin_memcpy(t->raddr, reverse ? la : ra, 16);
-	return 1;
-}
-
-/* The connection's tuple, from a socket (iterators). */
-static __always_inline int wf_tuple_of(struct sock_common *skc, struct wf_tuple *t, int reverse)
-{
-	__u32 la[4] = {}, ra[4] = {};
-
-	if (skc->skc_family == 2) {
-		la[0] = skc->skc_rcv_saddr;
-		ra[0] = skc->skc_daddr;
-	} else {
-		BPF_CORE_READ_INTO(&la, skc, skc_v6_rcv_saddr.in6_u.u6_addr32);
-		BPF_CORE_READ_INTO(&ra, skc, skc_v6_daddr.in6_u.u6_addr32);
-	}
-	return wf_tuple_fill(t, skc->skc_family, la, ra, skc->skc_num, bpf_ntohs(skc->skc_dport), reverse);
-}
-
-#define WF_CTX_READ(dst, field) do { __u32 v_ = (field); asm volatile("" : "+r"(v_)); (dst) = v_; } while (0)
-
-/* The connection's tuple, from a sockops context. */
-static __always_inline int wf_tuple_of_ops(struct bpf_sock_ops *ops, struct wf_tuple *t, int reverse)
-{
-	__u32 la[4] = {}, ra[4] = {};
-
-	/* Each context field is read on its own (WF_CTX_READ): the verifier refuses a
-	 * pointer into the context that the compiler may otherwise form. */
-	if (ops->family == 2) {
-		WF_CTX_READ(la[0], ops->local_ip4);
-		WF_CTX_READ(ra[0], ops->remote_ip4);
-	} else {
-		WF_CTX_READ(la[0], ops->local_ip6[0]); WF_CTX_READ(la[1], ops->local_ip6[1]);
-		WF_CTX_READ(la[2], ops->local_ip6[2]); WF_CTX_READ(la[3], ops->local_ip6[3]);
-		WF_CTX_READ(ra[0], ops->remote_ip6[0]); WF_CTX_READ(ra[1], ops->remote_ip6[1]);
-		WF_CTX_READ(ra[2], ops->remote_ip6[2]); WF_CTX_READ(ra[3], ops->remote_ip6[3]);
-	}
-	/* remote_port holds the port in network order in its upper half */
-	return wf_tuple_fill(t, ops->family, la, ra, ops->local_port, bpf_ntohl(ops->remote_port), reverse);
-}
-
-/* The connection's tuple, from the socket a packet belongs to (cgroup_skb). */
-static __always_inline int wf_tuple_of_bsk(struct bpf_sock *sk, struct wf_tuple *t)
-{
-	__u32 la[4] = {}, ra[4] = {};
-
-	if (sk->family == 2) {
-		WF_CTX_READ(la[0], sk->src_ip4);
-		WF_CTX_READ(ra[0], sk->dst_ip4);
-	} else {
-		WF_CTX_READ(la[0], sk->src_ip6[0]); WF_CTX_READ(la[1], sk->src_ip6[1]);
-		WF_CTX_READ(la[2], sk->src_ip6[2]); WF_CTX_READ(la[3], sk->src_ip6[3]);
-		WF_CTX_READ(ra[0], sk->dst_ip6[0]); WF_CTX_READ(ra[1], sk->dst_ip6[1]);
-		WF_CTX_READ(ra[2], sk->dst_ip6[2]); WF_CTX_READ(ra[3], sk->dst_ip6[3]);
-	}
-	return wf_tuple_fill(t, sk->family, la, ra, sk->src_port, bpf_ntohs(sk->dst_port), 0);
+	return want;
 }
 
 /* Is the sender of this connection (t as its local receiver sees it) a paced socket on this host? */

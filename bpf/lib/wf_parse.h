@@ -6,31 +6,121 @@
 #define WF_IPPROTO_TCP 6
 #define WF_IPPROTO_UDP 17
 
-/*
- * Payload bytes of an IPv4/IPv6 TCP or UDP packet in a cgroup_skb program
- * (skb->data starts at the IP header). Limits are in payload bytes, so a
- * limit of 1 MiB/s means what the receiving application counts. A GSO/GRO
- * super-packet carries one set of headers, so this is exact for those too.
- * A packet it cannot parse counts whole.
- */
-static __always_inline __u32 wf_payload_len(struct __sk_buff *skb)
+/* Fills t from one end's addresses and ports; reverse = as the other end sees it.
+ * IPv4-mapped IPv6 addresses become IPv4, so both ends agree. */
+static __always_inline int wf_tuple_fill(struct wf_tuple *t, __u32 family, __u32 *la, __u32 *ra,
+					 __u16 lp, __u16 rp, int reverse)
 {
-	__u32 len = skb->len, l3, l4;
+	__builtin_memset(t, 0, sizeof(*t));
+	if (family == 10 && la[0] == 0 && la[1] == 0 && la[2] == bpf_htonl(0xffff)) {
+		la[0] = la[3]; ra[0] = ra[3];
+		la[1] = la[2] = la[3] = ra[1] = ra[2] = ra[3] = 0;
+		family = 2;
+	}
+	if (family != 2 && family != 10)
+		return 0;
+	t->family = family;
+	t->lport = reverse ? rp : lp;
+	t->rport = reverse ? lp : rp;
+	__builtin_memcpy(t->laddr, reverse ? ra : la, 16);
+	__builtin_memcpy(t->raddr, reverse ? la : ra, 16);
+	return 1;
+}
+
+/* The connection's tuple, from a socket (iterators). */
+static __always_inline int wf_tuple_of(struct sock_common *skc, struct wf_tuple *t, int reverse)
+{
+	__u32 la[4] = {}, ra[4] = {};
+
+	if (skc->skc_family == 2) {
+		la[0] = skc->skc_rcv_saddr;
+		ra[0] = skc->skc_daddr;
+	} else {
+		BPF_CORE_READ_INTO(&la, skc, skc_v6_rcv_saddr.in6_u.u6_addr32);
+		BPF_CORE_READ_INTO(&ra, skc, skc_v6_daddr.in6_u.u6_addr32);
+	}
+	return wf_tuple_fill(t, skc->skc_family, la, ra, skc->skc_num, bpf_ntohs(skc->skc_dport), reverse);
+}
+
+#define WF_CTX_READ(dst, field) do { __u32 v_ = (field); asm volatile("" : "+r"(v_)); (dst) = v_; } while (0)
+
+/* The connection's tuple, from a sockops context. */
+static __always_inline int wf_tuple_of_ops(struct bpf_sock_ops *ops, struct wf_tuple *t, int reverse)
+{
+	__u32 la[4] = {}, ra[4] = {};
+
+	/* Each context field is read on its own (WF_CTX_READ): the verifier refuses a
+	 * pointer into the context that the compiler may otherwise form. */
+	if (ops->family == 2) {
+		WF_CTX_READ(la[0], ops->local_ip4);
+		WF_CTX_READ(ra[0], ops->remote_ip4);
+	} else {
+		WF_CTX_READ(la[0], ops->local_ip6[0]); WF_CTX_READ(la[1], ops->local_ip6[1]);
+		WF_CTX_READ(la[2], ops->local_ip6[2]); WF_CTX_READ(la[3], ops->local_ip6[3]);
+		WF_CTX_READ(ra[0], ops->remote_ip6[0]); WF_CTX_READ(ra[1], ops->remote_ip6[1]);
+		WF_CTX_READ(ra[2], ops->remote_ip6[2]); WF_CTX_READ(ra[3], ops->remote_ip6[3]);
+	}
+	/* remote_port holds the port in network order in its upper half */
+	return wf_tuple_fill(t, ops->family, la, ra, ops->local_port, bpf_ntohl(ops->remote_port), reverse);
+}
+
+/* The connection's tuple, from the socket a packet belongs to (cgroup_skb). */
+static __always_inline int wf_tuple_of_bsk(struct bpf_sock *sk, struct wf_tuple *t)
+{
+	__u32 la[4] = {}, ra[4] = {};
+
+	if (sk->family == 2) {
+		WF_CTX_READ(la[0], sk->src_ip4);
+		WF_CTX_READ(ra[0], sk->dst_ip4);
+	} else {
+		WF_CTX_READ(la[0], sk->src_ip6[0]); WF_CTX_READ(la[1], sk->src_ip6[1]);
+		WF_CTX_READ(la[2], sk->src_ip6[2]); WF_CTX_READ(la[3], sk->src_ip6[3]);
+		WF_CTX_READ(ra[0], sk->dst_ip6[0]); WF_CTX_READ(ra[1], sk->dst_ip6[1]);
+		WF_CTX_READ(ra[2], sk->dst_ip6[2]); WF_CTX_READ(ra[3], sk->dst_ip6[3]);
+	}
+	return wf_tuple_fill(t, sk->family, la, ra, sk->src_port, bpf_ntohs(sk->dst_port), 0);
+}
+
+/* What the flow of a packet is (w->t as this end sees it, w->proto) and its
+ * payload bytes (cgroup_skb: skb->data starts at the IP header). Limits are
+ * in payload bytes, so a limit of 1 MiB/s means what the receiving
+ * application counts. A GSO/GRO super-packet carries one set of headers, so
+ * this is exact for those too. A packet it cannot parse counts whole, with
+ * an empty tuple. */
+static __always_inline __u32 wf_parse_skb(struct __sk_buff *skb, __u32 dir, struct wf_tuple *t, __u32 *proto)
+{
+	__u32 len = skb->len, l3, l4, src[4] = {}, dst[4] = {}, family;
+	__u16 ports[2] = {};
 	__u8 b[2];
 
+	__builtin_memset(t, 0, sizeof(*t));
+	*proto = 0;
 	if (bpf_skb_load_bytes(skb, 0, b, 1))
 		return len;
 	if ((b[0] >> 4) == 4) {
-		l3 = (b[0] & 0xf) * 4;
-		if (bpf_skb_load_bytes(skb, 9, &b[1], 1))
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
 			return len;
+		l3 = ip.ihl * 4;
+		b[1] = ip.protocol;
+		src[0] = ip.saddr;
+		dst[0] = ip.daddr;
+		family = 2;
 	} else if ((b[0] >> 4) == 6) {
-		l3 = 40;
-		if (bpf_skb_load_bytes(skb, 6, &b[1], 1))
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
 			return len;
+		l3 = 40;
+		b[1] = ip6.nexthdr;
+		__builtin_memcpy(src, &ip6.saddr, 16);
+		__builtin_memcpy(dst, &ip6.daddr, 16);
+		family = 10;
 	} else {
 		return len;
 	}
+	*proto = b[1];
 	if (b[1] == WF_IPPROTO_UDP) {
 		l4 = 8;
 	} else if (b[1] == WF_IPPROTO_TCP) {
@@ -38,8 +128,16 @@ static __always_inline __u32 wf_payload_len(struct __sk_buff *skb)
 			return len;
 		l4 = (b[0] >> 4) * 4;
 	} else {
-		return len;
+		l4 = 0;
 	}
+	if (l4 && bpf_skb_load_bytes(skb, l3, ports, 4))
+		ports[0] = ports[1] = 0;
+	if (dir == WF_DIR_EGRESS)
+		wf_tuple_fill(t, family, src, dst, bpf_ntohs(ports[0]), bpf_ntohs(ports[1]), 0);
+	else
+		wf_tuple_fill(t, family, dst, src, bpf_ntohs(ports[1]), bpf_ntohs(ports[0]), 0);
+	if (!l4)
+		return len > l3 ? len - l3 : 0;
 	return len > l3 + l4 ? len - l3 - l4 : 0;
 }
 

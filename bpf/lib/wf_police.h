@@ -1,57 +1,60 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* The token bucket (GCRA form, see struct wf_state in wirefisher.h). */
+/* The token bucket (GCRA form, see struct wf_state in wirefisher.h), and how
+ * the rules a packet matches decide together (stacking). */
 #ifndef WF_POLICE_H
 #define WF_POLICE_H
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
-	__type(key, struct wf_rule_key);
-	__type(value, struct wf_rule);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} WF_MAP_RULES SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct wf_rule_key);
+	__type(key, struct wf_state_key);
 	__type(value, struct wf_state);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } WF_MAP_STATE SEC(".maps");
 
-/* Does the process rule apply to this owner? A rule made for one process
- * never applies to a later process that reuses its PID. */
-static __always_inline int wf_rule_matches(const struct wf_rule *r, const struct wf_owner *o)
+/* Buckets of WF_RULE_PER_PROCESS rules, one per process, made here on its
+ * first packet and deleted when the process exits (wf_proc_exit; such rules
+ * are listed in wf_config.per_process). An LRU map cannot hold a spin lock. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct wf_state_key);
+	__type(value, struct wf_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} WF_MAP_PSTATE SEC(".maps");
+
+/* The shared bucket and counters of a rule (user space makes it with the rule), or NULL. */
+static __always_inline struct wf_state *wf_state_of(__u32 rid)
 {
-	if (r->start_min_ns == 0 && r->start_max_ns == 0)
-		return 1;
-	return o->start_ns >= r->start_min_ns && o->start_ns < r->start_max_ns;
+	struct wf_state_key k = { .rule = rid };
+
+	return bpf_map_lookup_elem(&WF_MAP_STATE, &k);
 }
 
-/* The process rule of this direction that applies to the owner, or NULL. */
-static __always_inline struct wf_rule *wf_rule_for(const struct wf_owner *o, __u32 dir)
+/* The bucket a packet of process tgid charges: the rule's, or the process's own. */
+static __always_inline struct wf_state *wf_bucket_of(__u32 rid, const struct wf_rule *r, __u32 tgid)
 {
-	struct wf_rule_key key = { .kind = WF_KIND_PROCESS, .dir = dir, .id = o->tgid };
-	struct wf_rule *r = bpf_map_lookup_elem(&WF_MAP_RULES, &key);
+	struct wf_state_key k = { .rule = rid, .tgid = tgid };
+	struct wf_state *s, *fresh;
 
-	return r && wf_rule_matches(r, o) ? r : NULL;
-}
-
-/* The bucket and counters of that rule, or NULL. */
-static __always_inline struct wf_state *wf_state_for(const struct wf_owner *o, __u32 dir)
-{
-	struct wf_rule_key key = { .kind = WF_KIND_PROCESS, .dir = dir, .id = o->tgid };
-
-	return bpf_map_lookup_elem(&WF_MAP_STATE, &key);
+	if (!(r->flags & WF_RULE_PER_PROCESS) || !tgid)
+		return wf_state_of(rid);
+	s = bpf_map_lookup_elem(&WF_MAP_PSTATE, &k);
+	if (s)
+		return s;
+	fresh = wf_scratch_zeroed();
+	if (!fresh)
+		return NULL;
+	fresh->tat_ns = bpf_ktime_get_ns() + r->burst_ns; /* starts empty, as a new rule's */
+	bpf_map_update_elem(&WF_MAP_PSTATE, &k, fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&WF_MAP_PSTATE, &k);
 }
 
 #define WF_DROP    0
 #define WF_PASS    1
 #define WF_PASS_CN 2 /* pass, and tell the sender it is over (egress; on ingress: pass) */
 
-/* Charge len bytes to the rule's bucket. The rule's rates are updated under
- * the same lock, so nothing is lost when packets of one rule arrive on
- * several CPUs at once.
+/* Would the bucket let len bytes pass now? Caller holds s->lock.
  *
  * via: how the packet came (WF_VIA_*). A paced TCP sender on this host, or
  * a packet that came through the rule's htb class, was already held to the
@@ -60,37 +63,127 @@ static __always_inline struct wf_state *wf_state_for(const struct wf_owner *o, _
  * to one more bucketful of debt passes (on egress with a congestion
  * notification), and only beyond that is the packet dropped. The debt still
  * counts, so the long-run rate is unchanged; other traffic gets no slack. */
-static __always_inline int wf_police(const struct wf_rule *r, struct wf_state *s, __u32 len, __u32 via)
+static __always_inline int wf_verdict(const struct wf_rule *r, struct wf_state *s, __u64 now, __u32 via)
 {
-	__u64 now = bpf_ktime_get_ns();
-	__u64 cost = (__u64)len * r->ns_per_byte; /* len < 2^20, ns_per_byte < 2^36 */
 	__u64 debt;
-	int verdict;
 
-	bpf_spin_lock(&s->lock);
-	if (s->tat_ns < now) {           /* bucket full: start from now */
+	if (s->tat_ns < now) { /* bucket full: start from now */
 		s->tat_ns = now;
 		s->tat_frac = 0;
 	}
 	debt = s->tat_ns - now;
 	if ((r->flags & WF_RULE_WATCH_ONLY) || debt <= r->burst_ns)
-		verdict = WF_PASS;
-	else if (via != WF_VIA_BUCKET && debt <= 2 * r->burst_ns)
-		verdict = WF_PASS_CN;
-	else
-		verdict = WF_DROP;
-	if (verdict != WF_DROP) {
+		return WF_PASS;
+	if (via != WF_VIA_BUCKET && debt <= 2 * r->burst_ns)
+		return WF_PASS_CN;
+	return WF_DROP;
+}
+
+/* Charge len bytes that passed (or count a refused packet). Caller holds s->lock. */
+static __always_inline void wf_charge(const struct wf_rule *r, struct wf_state *s, __u64 now, __u32 len,
+				      __u32 via, int passed)
+{
+	if (passed) {
+		__u64 cost = (__u64)len * r->ns_per_byte; /* len < 2^20, ns_per_byte < 2^36 */
 		__u64 frac = (__u64)s->tat_frac + (cost & ((1ULL << WF_FP_SHIFT) - 1));
 
 		s->tat_ns += (cost >> WF_FP_SHIFT) + (frac >> WF_FP_SHIFT);
 		s->tat_frac = frac & ((1ULL << WF_FP_SHIFT) - 1);
+		if (via == WF_VIA_PACED)
+			s->paced_bytes += len;
+		else if (via == WF_VIA_SHAPED)
+			s->shaped_bytes += len;
 	}
-	wf_rate_add(&s->rate, now, len, verdict != WF_DROP);
-	if (verdict != WF_DROP && via == WF_VIA_PACED)
-		s->paced_bytes += len;
-	else if (verdict != WF_DROP && via == WF_VIA_SHAPED)
-		s->shaped_bytes += len;
+	wf_rate_add(&s->rate, now, len, passed);
+}
+
+/* Did this received packet come through the rule's htb class? (cgroup_skb, after the ifb) */
+static __always_inline int wf_shaped(__u32 priority, const struct wf_rule *r)
+{
+	return r->shape_class && (priority >> 16) == (WF_SHAPE_MAJOR >> 16) && (priority & WF_SHAPE_MAX) == r->shape_class;
+}
+
+/* How the packet came for this rule: paced = its TCP sender is paced. */
+static __always_inline __u32 wf_via(const struct wf_rule *r, __u32 dir, int paced, __u32 priority)
+{
+	if (dir == WF_DIR_INGRESS && wf_shaped(priority, r))
+		return WF_VIA_SHAPED;
+	return paced ? WF_VIA_PACED : WF_VIA_BUCKET;
+}
+
+/* A packet as its rules' buckets see it. */
+struct wf_ask {
+	__u64 now;
+	__u32 tgid;     /* its owner, for WF_RULE_PER_PROCESS buckets */
+	__u32 dir;
+	__u32 priority; /* skb->priority: which htb class it came through */
+	__u32 len;      /* payload bytes */
+	int paced;      /* its TCP sender is paced */
+	int passed;     /* (charge) every rule let it pass */
+};
+
+/* One rule's answer for a packet: 0 if it holds nothing back (gone, pending,
+ * no bucket), else its WF_* verdict + 1. A global function: the verifier
+ * checks it once, not once per rule a packet may match. */
+__noinline int wf_rule_ask(__u32 rid, const struct wf_ask *a)
+{
+	struct wf_rule *r = bpf_map_lookup_elem(&WF_MAP_RULES, &rid);
+	struct wf_state *s;
+	int v;
+
+	if (!a || !r || (r->flags & WF_RULE_PENDING) || !(s = wf_bucket_of(rid, r, a->tgid)))
+		return 0;
+	bpf_spin_lock(&s->lock);
+	v = wf_verdict(r, s, a->now, wf_via(r, a->dir, a->paced, a->priority));
 	bpf_spin_unlock(&s->lock);
+	return v + 1;
+}
+
+/* Charges the rule's bucket for a packet that passed, or counts it as dropped. */
+__noinline int wf_rule_charge(__u32 rid, const struct wf_ask *a)
+{
+	struct wf_rule *r = bpf_map_lookup_elem(&WF_MAP_RULES, &rid);
+	struct wf_state *s;
+
+	if (!a || !r || !(s = wf_bucket_of(rid, r, a->tgid)))
+		return 0;
+	bpf_spin_lock(&s->lock);
+	wf_charge(r, s, a->now, a->len, wf_via(r, a->dir, a->paced, a->priority), a->passed);
+	bpf_spin_unlock(&s->lock);
+	return 0;
+}
+
+/*
+ * The verdict of every rule a packet matches: it passes only if each lets it
+ * (the strictest wins). First each bucket is asked, then, if all said yes,
+ * each is charged; a refused packet takes nothing from any bucket and is
+ * counted as dropped only by the rules that refused it. Each bucket is
+ * locked on its own (one lock at a time is all BPF allows); a packet of
+ * another CPU between the two steps may pass on the same debt, which the
+ * next packets pay for.
+ */
+static __always_inline int wf_police(const struct wf_ids *m, struct wf_ask *a)
+{
+	int verdict = WF_PASS, said[WF_MATCH_MAX] = {};
+	__u32 n = m->n < WF_MATCH_MAX ? m->n : WF_MATCH_MAX;
+
+	a->now = bpf_ktime_get_ns();
+	for (__u32 i = 0; i < n; i++) {
+		int v = wf_rule_ask(m->id[i & (WF_MATCH_MAX - 1)], a);
+
+		said[i & (WF_MATCH_MAX - 1)] = v;
+		if (v == WF_DROP + 1)
+			verdict = WF_DROP;
+		else if (v == WF_PASS_CN + 1 && verdict == WF_PASS)
+			verdict = WF_PASS_CN;
+	}
+	a->passed = verdict != WF_DROP;
+	for (__u32 i = 0; i < n; i++) {
+		int v = said[i & (WF_MATCH_MAX - 1)];
+
+		if (v && (a->passed || v == WF_DROP + 1))
+			wf_rule_charge(m->id[i & (WF_MATCH_MAX - 1)], a);
+	}
 	return verdict;
 }
 

@@ -25,25 +25,29 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } WF_MAP_DEVS SEC(".maps");
 
-extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
-
 #define WF_ETH_P_IP   0x0800
 #define WF_ETH_P_IPV6 0x86DD
 
-/* The ingress rule that shapes this owner's TCP (it has a class and is not watch-only), or NULL. */
-static __always_inline struct wf_rule *wf_shaped_rule(const struct wf_owner *o)
+/* Of the matched ingress rules, the one that shapes (it has a class and is
+ * not watch-only; the lowest rate if several do), or NULL; *rid = its id. */
+static __always_inline struct wf_rule *wf_shaped_rule(const struct wf_ids *m, __u32 *rid)
 {
-	struct wf_rule *r = wf_rule_for(o, WF_DIR_INGRESS);
+	struct wf_rule *best = NULL;
 
-	return r && r->shape_class && r->shape_class <= WF_SHAPE_MAX && !(r->flags & WF_RULE_WATCH_ONLY) ? r : NULL;
-}
+	for (int i = 0; i < WF_MATCH_MAX; i++) {
+		__u32 id = m->id[i];
+		struct wf_rule *r;
 
-/* Did this received packet come through the rule's htb class? (cgroup_skb, after the ifb) */
-static __always_inline int wf_shaped(struct __sk_buff *skb, const struct wf_rule *r)
-{
-	__u32 p = skb->priority;
-
-	return r->shape_class && (p >> 16) == (WF_SHAPE_MAJOR >> 16) && (p & WF_SHAPE_MAX) == r->shape_class;
+		if (i >= m->n)
+			break;
+		r = bpf_map_lookup_elem(&WF_MAP_RULES, &id);
+		if (r && r->dir == WF_DIR_INGRESS && r->shape_class && r->shape_class <= WF_SHAPE_MAX &&
+		    !(r->flags & WF_RULE_WATCH_ONLY) && (!best || r->rate < best->rate)) {
+			best = r;
+			*rid = id;
+		}
+	}
+	return best;
 }
 
 /* What a TCP packet is, read from its headers. */
@@ -108,10 +112,12 @@ static __always_inline int wf_parse_tcp(struct __sk_buff *skb, __u32 off, struct
 /* The htb class of the rule that shapes this connection's incoming data, or 0. */
 static __always_inline __u32 wf_shape_class(struct __sk_buff *skb, struct wf_tcp_pkt *p)
 {
+	struct wf_what w = { .t = p->peer, .proto = WF_IPPROTO_TCP, .dir = WF_DIR_INGRESS };
 	struct wf_owner *o;
 	struct wf_rule *r;
 	struct bpf_sock *sk;
-	__u32 cls = 0;
+	struct wf_ids m;
+	__u32 cls = 0, rid;
 
 	if (p->family == 2) /* the size must be a constant for the verifier */
 		sk = bpf_sk_lookup_tcp(skb, &p->t, sizeof(p->t.ipv4), BPF_F_CURRENT_NETNS, 0);
@@ -121,7 +127,9 @@ static __always_inline __u32 wf_shape_class(struct __sk_buff *skb, struct wf_tcp
 		return 0;
 	if (sk->state != BPF_TCP_LISTEN) {
 		o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
-		r = o ? wf_shaped_rule(o) : NULL;
+		w.dev = wf_dev_of_skb(skb);
+		wf_match_sk(sk, o, &w, &m);
+		r = wf_shaped_rule(&m, &rid);
 		if (r)
 			cls = r->shape_class;
 	}
@@ -180,10 +188,12 @@ static __always_inline struct wf_listen_key wf_listen_key_of(struct sock *sk)
 	return k;
 }
 
-/* Lists or forgets a listener, as its owner's rule now asks. */
-static __always_inline void wf_listen_note(struct wf_listen_key *k, struct wf_owner *o)
+/* Lists or forgets a listener, as the rules it matches (m) now ask. */
+static __always_inline void wf_listen_note(struct wf_listen_key *k, struct wf_owner *o, const struct wf_ids *m)
 {
-	if (o && wf_shaped_rule(o))
+	__u32 rid;
+
+	if (o && wf_shaped_rule(m, &rid))
 		bpf_map_update_elem(&wf_listen, k, o, BPF_ANY);
 	else
 		bpf_map_delete_elem(&wf_listen, k);
@@ -204,11 +214,12 @@ static __always_inline void wf_clamp_set(void *ctx, int window)
 }
 
 /* Counts the connection in its rule's tcp_conns once (WF_OWNER_CLAMPED marks it counted). */
-static __always_inline void wf_clamp_count(struct wf_owner *o, struct wf_state *s)
+static __always_inline void wf_clamp_count(struct wf_owner *o, __u32 rid, struct wf_state *s)
 {
 	if (o->flags & WF_OWNER_CLAMPED)
 		return;
 	o->flags |= WF_OWNER_CLAMPED;
+	o->clamp_rule = rid;
 	__sync_fetch_and_add(&s->tcp_conns, 1);
 }
 
@@ -220,7 +231,7 @@ static __always_inline void wf_clamp_uncount(struct wf_owner *o)
 	if (!(o->flags & WF_OWNER_CLAMPED))
 		return;
 	o->flags &= ~WF_OWNER_CLAMPED;
-	s = wf_state_for(o, WF_DIR_INGRESS);
+	s = wf_state_of(o->clamp_rule);
 	if (s)
 		__sync_fetch_and_add(&s->tcp_conns, -1);
 }

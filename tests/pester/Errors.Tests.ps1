@@ -17,12 +17,12 @@ AfterAll { Disable-Wirefisher -ErrorAction SilentlyContinue }
 
 Describe 'Set-WfLimit rejects bad input' -Tag Kernel {
     It 'rate <_> is InvalidArgument' -ForEach @(0, -1, 'fast', '12 parsecs', 1000) {
-        { Set-WfLimit -Pid $PID -Rate $_ } | Should -Throw -ErrorId 'SetWfLimitInvalidArgument,Wirefisher.Commands.SetWfLimitCommand'
+        { Set-WfLimit -Pid $PID -Rate $_ } | Should -Throw -ErrorId 'SetWfLimitInvalidRate,Wirefisher.Commands.SetWfLimitCommand'
         try { Set-WfLimit -Pid $PID -Rate $_ } catch { $_.CategoryInfo.Category | Should -Be 'InvalidArgument'; $_.Exception.Message | Should -Match 'rate' }
     }
 
     It 'time scale <_> is InvalidArgument' -ForEach @(0, '0s', 'soon', '2h') {
-        { Set-WfLimit -Pid $PID -Rate 1MB -TimeScale $_ } | Should -Throw -ErrorId 'SetWfLimitInvalidArgument,Wirefisher.Commands.SetWfLimitCommand'
+        { Set-WfLimit -Pid $PID -Rate 1MB -TimeScale $_ } | Should -Throw -ErrorId 'SetWfLimitInvalidTimeScale,Wirefisher.Commands.SetWfLimitCommand'
     }
 
     It 'a PID that does not exist is ObjectNotFound' {
@@ -42,6 +42,51 @@ Describe 'Set-WfLimit rejects bad input' -Tag Kernel {
 
     It 'Remove-WfLimit of an unknown name is ObjectNotFound' {
         { Remove-WfLimit -Name 'no-such-limit' } | Should -Throw -ErrorId 'RemoveWfLimitNotFound,Wirefisher.Commands.RemoveWfLimitCommand'
+    }
+}
+
+Describe 'Set-WfLimit rejects bad targets, applying nothing' -Tag Kernel {
+    BeforeAll {
+        $script:thread = (Get-Process -Id $PID).Threads.Id | Where-Object { $_ -ne $PID } | Select-Object -First 1
+        $script:cjk = [string]::new([char]0x754C, 40)
+    }
+    AfterEach { Get-WfLimit | Should -BeNullOrEmpty -Because 'nothing is half-applied' }
+
+    It '<Why> is <Category> (<Id>)' -ForEach @(
+        @{ Why = 'an invalid address'; Id = 'InvalidAddress'; Category = 'InvalidArgument'; Match = 'address'; Call = { Set-WfLimit -RemoteAddress 10.0.0.256 -Rate 1MB } }
+        @{ Why = 'a bad prefix length'; Id = 'InvalidAddress'; Category = 'InvalidArgument'; Match = 'prefix'; Call = { Set-WfLimit -LocalAddress fd00::/129 -Rate 1MB } }
+        @{ Why = 'addresses of two families'; Id = 'InvalidAddress'; Category = 'InvalidArgument'; Match = 'famil'; Call = { Set-WfLimit -LocalAddress 10.0.0.1 -RemoteAddress fd00::1 -Rate 1MB } }
+        @{ Why = 'a port out of range'; Id = 'InvalidPort'; Category = 'InvalidArgument'; Match = '65535'; Call = { Set-WfLimit -RemotePort 70000 -Rate 1MB } }
+        @{ Why = 'a reversed port range'; Id = 'InvalidPort'; Category = 'InvalidArgument'; Match = 'range'; Call = { Set-WfLimit -LocalPort '9000-8000' -Rate 1MB } }
+        @{ Why = 'an unknown protocol'; Id = 'InvalidProtocol'; Category = 'InvalidArgument'; Match = 'TCP, UDP'; Call = { Set-WfLimit -Protocol SCTPX -Rate 1MB } }
+        @{ Why = 'an unknown user'; Id = 'UserNotFound'; Category = 'ObjectNotFound'; Match = 'user'; Call = { Set-WfLimit -User wf-no-such-user -Rate 1MB } }
+        @{ Why = 'an unknown cgroup'; Id = 'CgroupNotFound'; Category = 'ObjectNotFound'; Match = 'cgroup'; Call = { Set-WfLimit -Cgroup /wf-no-such-cgroup -Rate 1MB } }
+        @{ Why = 'an unknown interface'; Id = 'InterfaceNotFound'; Category = 'ObjectNotFound'; Match = 'ip link'; Call = { Set-WfLimit -Interface wfnosuch0 -Rate 1MB } }
+        @{ Why = 'an executable that does not exist'; Id = 'PathNotFound'; Category = 'ObjectNotFound'; Match = 'path'; Call = { Set-WfLimit -Path /usr/bin/wf-no-such-program -Rate 1MB } }
+        @{ Why = 'no matcher'; Id = 'NoMatcher'; Category = 'InvalidArgument'; Match = '-Protocol'; Call = { Set-WfLimit -Rate 1MB } }
+        @{ Why = 'a rate with -WatchOnly'; Id = 'WatchOnlyWithRate'; Category = 'InvalidArgument'; Match = 'no -Rate'; Call = { Set-WfLimit -RemotePort 9090 -WatchOnly -Rate 1MB } }
+        @{ Why = 'no rate and no -WatchOnly'; Id = 'MissingRate'; Category = 'InvalidArgument'; Match = '-WatchOnly'; Call = { Set-WfLimit -RemotePort 9090 } }
+        @{ Why = 'a thread ID'; Id = 'ThreadId'; Category = 'InvalidArgument'; Match = "-Pid $PID"; Call = { Set-WfLimit -Pid $thread -Rate 1MB } }
+        @{ Why = 'a kernel thread'; Id = 'KernelThread'; Category = 'InvalidArgument'; Match = 'kernel thread'; Call = { Set-WfLimit -Pid 2 -Rate 1MB } }
+        @{ Why = 'a name with a wildcard'; Id = 'InvalidName'; Category = 'InvalidArgument'; Match = 'A rule name is'; Call = { Set-WfLimit -Pid $PID -Rate 1MB -Name 'web*' } }
+        @{ Why = 'a name with a control character'; Id = 'InvalidName'; Category = 'InvalidArgument'; Match = 'A rule name is'; Call = { Set-WfLimit -Pid $PID -Rate 1MB -Name "a`tb" } }
+        @{ Why = 'a name of spaces'; Id = 'InvalidName'; Category = 'InvalidArgument'; Match = 'A rule name is'; Call = { Set-WfLimit -Pid $PID -Rate 1MB -Name '   ' } }
+        @{ Why = 'a name over 63 bytes'; Id = 'InvalidName'; Category = 'InvalidArgument'; Match = '63'; Call = { Set-WfLimit -Pid $PID -Rate 1MB -Name $cjk } }
+    ) {
+        $err = $Call | Should -Throw -ErrorId "SetWfLimit$Id,Wirefisher.Commands.SetWfLimitCommand" -PassThru
+        $err.CategoryInfo.Category | Should -Be $Category
+        $err.Exception.Message | Should -Match ([regex]::Escape($Match))
+    }
+
+    It 'a name another rule of the direction has is ResourceExists, and the first rule stays as it was' {
+        Set-WfLimit -Pid $PID -Rate 1MB -Name taken -Direction Egress
+        try {
+            $err = { Set-WfLimit -ProcessName wf-other -Rate 2MB -Name taken -Direction Egress } |
+                Should -Throw -ErrorId 'SetWfLimitNameTaken,Wirefisher.Commands.SetWfLimitCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'ResourceExists'
+            (Get-WfLimit -Name taken).Kind | Should -Be 'Process'
+            (Get-WfLimit -Name taken).Rate | Should -Be 1MB
+        } finally { Remove-WfLimit -Name taken }
     }
 }
 

@@ -13,12 +13,17 @@ function Assert-WfKernelTestable {
 }
 
 function Start-WfTrafficProcess {
-    # Starts WfTraffic (optionally inside a network namespace); stdout goes to a file.
-    param([string[]] $Arguments, [string] $Netns)
+    <# Starts WfTraffic (optionally inside a network namespace, as another program
+       (New-WfNamedTraffic), inside a cgroup or as another user); stdout goes to a file. #>
+    param([string[]] $Arguments, [string] $Netns, [string] $Exe, [string] $Cgroup, [string] $User)
     $log = [IO.Path]::GetTempFileName()
-    $argv = @($script:Traffic) + $Arguments
-    $file = 'dotnet'
-    if ($Netns) { $argv = @('netns', 'exec', $Netns, 'dotnet') + $argv; $file = 'ip' }
+    $argv = if ($Exe) { @($Exe) + $Arguments } else { @('dotnet', $script:Traffic) + $Arguments }
+    if ($Cgroup -or $User) {
+        $argv = @((Join-Path $PSScriptRoot '../tools/wf-run.sh'), $(if ($Cgroup) { $Cgroup } else { '-' }), $(if ($User) { $User } else { '-' })) + $argv
+        chmod a+rw $log
+    }
+    if ($Netns) { $argv = @('ip', 'netns', 'exec', $Netns) + $argv }
+    $file = $argv[0]; $argv = $argv[1..($argv.Count - 1)]
     $p = Start-Process -FilePath $file -ArgumentList $argv -RedirectStandardOutput $log -PassThru
     [pscustomobject]@{ Process = $p; Log = $log; Pid = $p.Id }
 }
@@ -57,6 +62,8 @@ function Start-WfTrafficPair {
         [int] $DelayStartMs = 0,
         # runs with the receiver's PID once it listens, before the sender connects
         [scriptblock] $OnReceiverReady,
+        # the receiver as another program (New-WfNamedTraffic), in a cgroup, as another user
+        [string] $ReceiverExe, [string] $ReceiverCgroup, [string] $ReceiverUser,
         # the sender listens and the receiver connects: the sender's sockets come from accept()
         [switch] $SenderListens
     )
@@ -73,7 +80,8 @@ function Start-WfTrafficPair {
         $recv.Pid = (Wait-WfTrafficReady $recv).pid
         $send.Pid = (Wait-WfTrafficReady $send).pid
     } else {
-        $recv = Start-WfTrafficProcess -Netns $ReceiverNetns -Arguments @('recv', '--proto', $Proto, '--bind', $Bind, '--port', $Port, '--no-stdin-watch')
+        $recv = Start-WfTrafficProcess -Netns $ReceiverNetns -Exe $ReceiverExe -Cgroup $ReceiverCgroup -User $ReceiverUser `
+            -Arguments @('recv', '--proto', $Proto, '--bind', $Bind, '--port', $Port, '--no-stdin-watch')
         $recv.Pid = (Wait-WfTrafficReady $recv).pid
         if ($OnReceiverReady) { & $OnReceiverReady $recv.Pid }
         $send = Start-WfTrafficProcess -Netns $SenderNetns -Arguments $sendArgs
@@ -152,6 +160,27 @@ function Invoke-WfShortConnections {
         }
         $watch.Elapsed
     } finally { $listener.Stop() }
+}
+
+function New-WfNamedTraffic {
+    <# WfTraffic as a program of its own name and file (its apphost, copied): for
+       rules by process name and by executable. Returns the program's path. #>
+    param([string] $Name = "wft$(Get-Random -Maximum 99999)")
+    $dir = Join-Path ([IO.Path]::GetTempPath()) "wfbin-$Name"
+    New-Item -ItemType Directory -Force $dir | Out-Null
+    $src = Split-Path $script:Traffic
+    foreach ($f in 'WfTraffic.dll', 'WfTraffic.deps.json', 'WfTraffic.runtimeconfig.json') {
+        New-Item -ItemType SymbolicLink -Force -Path (Join-Path $dir $f) -Target (Join-Path $src $f) | Out-Null
+    }
+    Copy-Item (Join-Path $src 'WfTraffic') (Join-Path $dir $Name)
+    chmod -R a+rx $dir
+    $env:DOTNET_ROOT = Split-Path (Get-Command dotnet).Source | ForEach-Object { (Get-Item (Join-Path $_ 'dotnet')).ResolvedTarget } | Split-Path
+    Join-Path $dir $Name
+}
+
+function Remove-WfNamedTraffic {
+    param([string] $Exe)
+    if ($Exe) { Remove-Item -Recurse -Force (Split-Path $Exe) -ErrorAction SilentlyContinue }
 }
 
 function New-WfVethPair {

@@ -42,7 +42,7 @@ public class BucketTests
     [InlineData(1048576UL, 0.0)]
     [InlineData(1048576UL, 7200.0)]
     public void ValidateRejectsBadLimits(ulong rate, double seconds) =>
-        Assert.Throws<ArgumentException>(() => LimitService.Validate(rate, TimeSpan.FromSeconds(seconds)));
+        Assert.Throws<ArgumentException>(() => RuleService.Validate(rate, TimeSpan.FromSeconds(seconds)));
 
     [Theory]
     [InlineData(LibbpfException.EPERM, ErrorCategory.PermissionDenied)]

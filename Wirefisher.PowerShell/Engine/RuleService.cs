@@ -1,0 +1,265 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Wirefisher.Native.Abi;
+using Wirefisher.Native.Loader;
+using Wirefisher.Native.Maps;
+
+namespace Wirefisher.Engine;
+
+/// <summary>One limit (or watch) to set: a target, a direction and a rate (validated by <see cref="RuleService.Set"/>).</summary>
+public sealed record LimitRequest(RuleTarget Target, Direction Direction, ulong Rate, TimeSpan TimeScale, string? Name,
+    bool NoShaping = false, bool WatchOnly = false, bool PerProcess = false);
+
+/// <summary>A rule name another rule of the same direction has.</summary>
+public sealed class RuleNameTakenException(string message) : ArgumentException(message);
+
+/// <summary>
+/// The one engine behind the rule cmdlets, for every kind of rule: it turns
+/// requests into kernel rules (<see cref="RuleStore"/>) and what the kernel
+/// matches them by (<see cref="MatchPlan"/>), all or nothing, then shapes and
+/// paces the TCP connections as the rules now ask; and it turns kernel rules
+/// back into <see cref="RateRule"/> objects. A cmdlet binds, asks ShouldProcess,
+/// calls one method here and writes what it returns.
+/// </summary>
+public static class RuleService
+{
+    public static readonly TimeSpan MaxTimeScale = TimeSpan.FromHours(1);
+
+    /// <summary>Throws ArgumentException (with a message that says what to do) for a bad rate or time scale.</summary>
+    public static void Validate(ulong rate, TimeSpan timeScale)
+    {
+        if (rate < RateParser.MinRate)
+            throw new ArgumentException($"The rate must be at least {RateParser.MinRate} bytes per second (1KB); {rate} was given. To stop a limit, use Remove-WfLimit.");
+        if (timeScale <= TimeSpan.Zero || timeScale > MaxTimeScale)
+            throw new ArgumentException($"The time scale must be more than 0 and at most {MaxTimeScale}; {timeScale} was given. Write it as '500ms', '1s' or '2m'.");
+    }
+
+    public static IEnumerable<uint> KernelDirections(Direction d) => d switch
+    {
+        Direction.Ingress => new[] { AbiConst.DirIngress },
+        Direction.Egress => new[] { AbiConst.DirEgress },
+        _ => new[] { AbiConst.DirIngress, AbiConst.DirEgress },
+    };
+
+    /// <summary>A kernel rule with the target it says.</summary>
+    internal sealed record Loaded(RuleEntry Entry, RuleTarget Target)
+    {
+        public uint Id => Entry.Id;
+        public WfRule Rule => Entry.Rule;
+    }
+
+    internal static List<Loaded> Load(RuleStore store, MatchIndex index, bool withState)
+    {
+        var tuples = index.Tuples().GroupBy(t => t.Rule).ToDictionary(g => g.Key, g => (IReadOnlyList<WfTupleRule>)g.ToList());
+        return store.All(withState).Select(e => new Loaded(e, RuleTarget.FromKernel(e.Rule, tuples.GetValueOrDefault(e.Id)))).ToList();
+    }
+
+    /// <summary>
+    /// Sets (or changes in place: same target and direction) every requested
+    /// rule, or none: on any failure the rules it added go and the ones it
+    /// changed get their old values back. New rules start pending (paced, not
+    /// policed) until the TCP connections are paced, so a new limit never meets
+    /// its traffic with drops.
+    /// </summary>
+    public static List<RateRule> Set(IReadOnlyList<LimitRequest> requests)
+    {
+        foreach (LimitRequest q in requests.Where(q => !q.WatchOnly)) Validate(q.Rate, q.TimeScale);
+        WfKernel.Enable();
+        using var store = new RuleStore();
+        using var index = new MatchIndex();
+        var rules = Load(store, index, withState: false);
+        var byIdentity = rules.ToDictionary(l => (l.Target.Identity, l.Rule.Dir), l => l.Id);
+        var byName = new Dictionary<(string, uint), uint>();
+        foreach (Loaded l in rules) byName[(l.Rule.GetName().ToLowerInvariant(), l.Rule.Dir)] = l.Id;
+        var classes = rules.Select(l => l.Rule.ShapeClass).ToHashSet();
+        var taken = rules.Select(l => l.Id).ToHashSet();
+        ProcessScan? scan = null;
+
+        var plan = new List<(uint Id, WfRule Rule, RuleTarget Target, WfRule? Before)>();
+        foreach (LimitRequest q in requests)
+            foreach (uint dir in KernelDirections(q.Direction))
+            {
+                uint? old = byIdentity.TryGetValue((q.Target.Identity, dir), out uint o) ? o : null;
+                WfRule? before = old is { } b ? store.GetRule(b) : null;
+                uint id = old ?? NextId(taken);
+                int connections = Connections(q.Target, scan ??= ProcessScan.Now());
+                WfRule r = Build(q, dir, before, connections, classes);
+                string name = q.Name ?? (before is { } bf ? bf.GetName() : UniqueName(q.Target.DefaultName(), dir, byName));
+                if (byName.TryGetValue((name.ToLowerInvariant(), dir), out uint other) && other != id)
+                    throw new RuleNameTakenException($"Another {(dir == AbiConst.DirEgress ? "egress" : "ingress")} rule is named '{name}'. Choose another -Name, or remove that rule first (Remove-WfLimit -Name '{name}').");
+                byName[(name.ToLowerInvariant(), dir)] = id;
+                r.SetName(name);
+                plan.Add((id, r, q.Target, before));
+                byIdentity[(q.Target.Identity, dir)] = id;
+            }
+
+        var added = new List<uint>();
+        try
+        {
+            foreach (var p in plan)
+                if (store.Put(p.Id, p.Rule)) added.Add(p.Id);
+            // a process's sockets that existed before, or that it inherited or
+            // accepted from a listener another process made, become its own
+            foreach (var p in plan.Where(p => p.Target.Kind == RuleKind.Process).DistinctBy(p => p.Target.Id))
+                WfKernel.ClaimSockets((int)p.Target.Id);
+            var after = Load(store, index, withState: false);
+            // the targets of this call: their tuples are not in the kernel yet
+            var targets = plan.ToDictionary(p => p.Id, p => p.Target);
+            index.Write(MatchPlan.Build(after.Select(l => (l.Id, l.Rule, targets.GetValueOrDefault(l.Id) ?? l.Target)).ToList()));
+            Reconcile(store, index);
+            foreach (uint id in added) store.Activate(id);
+        }
+        catch
+        {
+            foreach (uint id in added) store.Remove(id);
+            foreach (var p in plan.Where(p => p.Before is not null)) store.Put(p.Id, p.Before!.Value);
+            var left = Load(store, index, withState: false);
+            index.Write(MatchPlan.Build(left.Select(l => (l.Id, l.Rule, l.Target)).ToList()));
+            Reconcile(store, index);
+            throw;
+        }
+        return Get(r => plan.Any(p => p.Id == r.Id), queues: false);
+    }
+
+    private static WfRule Build(LimitRequest q, uint dir, WfRule? before, int connections, HashSet<uint> classes)
+    {
+        WfRule r = before ?? default;
+        r.Kind = (uint)q.Target.Kind;
+        r.Dir = dir;
+        r.Target = q.Target.Id;
+        r.TargetDev = q.Target.Dev;
+        (r.StartMinNs, r.StartMaxNs) = q.Target.Process?.StartWindowNs ?? (0, 0);
+        r.Rate = q.WatchOnly ? 0 : q.Rate;
+        r.BurstNs = q.WatchOnly ? 0 : Bucket.BurstNs(q.Rate, q.TimeScale, connections);
+        r.NsPerByte = q.WatchOnly ? 0 : Bucket.NsPerByte(q.Rate);
+        r.TimeScaleNs = (ulong)q.TimeScale.Ticks * 100;
+        r.PaceRate = q.WatchOnly ? 0 : Pacing.PerSocket(q.Rate, connections);
+        r.Flags = (r.Flags & AbiConst.RulePending)
+            | (before is null ? AbiConst.RulePending : 0)
+            | (q.WatchOnly ? AbiConst.RuleWatchOnly : 0)
+            | (q.PerProcess ? AbiConst.RulePerProcess : 0);
+        if (r.CreatedNs == 0)
+            r.CreatedNs = (ulong)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
+        r.SetComm(q.Target.Comm);
+        r.SetText(q.Target.Text);
+        // the rule's htb class on every shaped device (kept when the rate changes); -NoShaping, watch-only, egress: none
+        bool shape = dir == AbiConst.DirIngress && !q.NoShaping && !q.WatchOnly;
+        r.ShapeClass = !shape ? 0 : r.ShapeClass != 0 ? r.ShapeClass : Shaping.FreeClass(classes);
+        return r;
+    }
+
+    /// <summary>The established TCP connections of the processes a target applies to now (at least 1).</summary>
+    private static int Connections(RuleTarget t, ProcessScan scan) => Math.Max(1, t.Kind switch
+    {
+        RuleKind.Process => TcpSockets.CountEstablished((int)t.Id),
+        RuleKind.Interface or RuleKind.Tuple => 1,
+        _ => scan.Matching(t).Sum(e => TcpSockets.CountEstablished(e.Pid)),
+    });
+
+    /// <summary>A new rule id: the lowest above every id in use (ids are not reused at once, so no flow keeps an old rule's id).</summary>
+    private static uint NextId(HashSet<uint> taken)
+    {
+        uint id = taken.Count == 0 ? 1 : taken.Max() + 1;
+        if (id == 0 || id > int.MaxValue)
+            for (id = 1; taken.Contains(id); id++) { }
+        taken.Add(id);
+        return id;
+    }
+
+    private static string UniqueName(string name, uint dir, Dictionary<(string, uint), uint> byName)
+    {
+        if (!byName.ContainsKey((name.ToLowerInvariant(), dir))) return name;
+        for (int i = 2; ; i++)
+        {
+            string n = RuleNames.Cut(name[..Math.Min(name.Length, RuleNames.MaxBytes - 8)]) + "-" + i;
+            if (!byName.ContainsKey((n.ToLowerInvariant(), dir))) return n;
+        }
+    }
+
+    /// <summary>Removes the rules behind these RateRules (those already gone are skipped); returns those removed.</summary>
+    public static List<RateRule> Remove(IEnumerable<RateRule> rules)
+    {
+        using var store = new RuleStore();
+        using var index = new MatchIndex();
+        var removed = rules.DistinctBy(r => r.Id).Where(r => store.Remove(r.Id)).ToList();
+        if (removed.Count == 0) return removed;
+        var left = Load(store, index, withState: false);
+        index.Write(MatchPlan.Build(left.Select(l => (l.Id, l.Rule, l.Target)).ToList()));
+        Reconcile(store, index);
+        return removed;
+    }
+
+    /// <summary>
+    /// After rules changed: the shaper gets exactly the ingress rules' classes,
+    /// and every TCP connection the pacing its rules ask for (or its speed back).
+    /// </summary>
+    private static void Reconcile(RuleStore store, MatchIndex index)
+    {
+        Shaping.Sync(Load(store, index, withState: false));
+        WfKernel.Repace();
+    }
+
+    /// <summary>Every rule in the kernel, optionally filtered; queues = also read the shaper's queues (runs tc).</summary>
+    public static List<RateRule> Get(Func<RateRule, bool>? filter = null, bool queues = true)
+    {
+        using var store = new RuleStore();
+        using var index = new MatchIndex();
+        var rules = Load(store, index, withState: true);
+        var q = queues && rules.Any(l => Shaping.IsShaped(l.Rule)) ? Shaper.Queues() : new Dictionary<uint, ShaperQueue>();
+        return rules.Select(l => ToRateRule(l, q)).Where(r => filter?.Invoke(r) ?? true)
+            .OrderBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.Direction).ToList();
+    }
+
+    /// <summary>
+    /// What held the rule's traffic so far (what carried its bytes); before any
+    /// traffic, what would: pacing for local TCP senders, the shaper for remote
+    /// ones on ingress, and the bucket, which polices everything else (UDP).
+    /// </summary>
+    internal static LimitMechanism MechanismOf(RuleEntry e)
+    {
+        if ((e.Rule.Flags & AbiConst.RuleWatchOnly) != 0) return LimitMechanism.None;
+        WfState s = e.State;
+        if (s.Rate.Bytes == 0)
+            return LimitMechanism.Paced | LimitMechanism.Policed | (Shaping.IsShaped(e.Rule) ? LimitMechanism.Shaped : 0);
+        var m = LimitMechanism.None;
+        if (s.PacedBytes > 0) m |= LimitMechanism.Paced;
+        if (s.ShapedBytes > 0) m |= LimitMechanism.Shaped;
+        if (s.Rate.Bytes > s.PacedBytes + s.ShapedBytes) m |= LimitMechanism.Policed;
+        return m;
+    }
+
+    /// <summary>Where kernel data (and the shaper's queue) becomes a RateRule.</summary>
+    internal static RateRule ToRateRule(Loaded l, IReadOnlyDictionary<uint, ShaperQueue>? queues = null)
+    {
+        WfRule r = l.Rule;
+        RuleEntry e = l.Entry;
+        bool process = l.Target.Kind == RuleKind.Process;
+        ShaperQueue q = r.ShapeClass != 0 && queues is not null ? queues.GetValueOrDefault(r.ShapeClass) : default;
+        return new RateRule
+        {
+            Id = l.Id,
+            Name = r.GetName(),
+            Kind = l.Target.Kind,
+            Target = l.Target.Text,
+            Pid = process ? (int)r.Target : 0,
+            ProcessName = process ? r.GetComm() : "",
+            Direction = r.Dir == AbiConst.DirEgress ? Direction.Egress : Direction.Ingress,
+            Rate = r.Rate,
+            WatchOnly = (r.Flags & AbiConst.RuleWatchOnly) != 0,
+            PerProcess = (r.Flags & AbiConst.RulePerProcess) != 0,
+            TimeScale = TimeSpan.FromTicks((long)(r.TimeScaleNs / 100)),
+            Burst = (ulong)Math.Round(r.BurstNs / 1e9 * r.Rate),
+            PassedBytes = e.State.Rate.Bytes,
+            PassedPackets = e.State.Rate.Packets,
+            DroppedBytes = e.State.Rate.DroppedBytes + q.DroppedBytes,
+            DroppedPackets = e.State.Rate.DroppedPackets + q.DroppedPackets,
+            QueuedBytes = q.QueuedBytes,
+            PacedBytes = e.State.PacedBytes,
+            ShapedBytes = e.State.ShapedBytes,
+            Mechanism = MechanismOf(e),
+            Created = DateTime.UnixEpoch.AddTicks((long)(r.CreatedNs / 100)).ToLocalTime(),
+            State = !process || ProcessInfo.IsAlive((int)r.Target, r.StartMinNs, r.StartMaxNs) ? RuleState.Active : RuleState.ProcessExited,
+        };
+    }
+}

@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Which rules a flow matches. Every rule kind is answered here, once per flow
+ * and rule generation, not once per packet:
+ *
+ *  - exact kinds (process, user, name, executable, cgroup, device) are one
+ *    lookup each in wf_index, keyed by what the socket's owner has (or the
+ *    device the packet crosses);
+ *  - name patterns with wildcards and address/protocol/port matchers are walked
+ *    (wf_names, wf_tuples; bpf_loop, bounded by their counts).
+ *
+ * The answer is kept per socket and direction (wf_match) with the generation
+ * it was found in and the flow it was found for (tuple, protocol, device): a
+ * TCP connection looks once per rule change; an unconnected UDP socket looks
+ * again when it talks to another peer. So the cost of a packet does not grow
+ * with the number of rules, only with the number of rules that match it.
+ */
+#ifndef WF_MATCH_H
+#define WF_MATCH_H
+
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct wf_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} WF_MAP_RULES SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct wf_index_key);
+	__type(value, struct wf_index_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} WF_MAP_INDEX SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WF_TUPLES_MAX);
+	__type(key, __u32);
+	__type(value, struct wf_tuple_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} WF_MAP_TUPLES SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WF_NAMES_MAX);
+	__type(key, __u32);
+	__type(value, struct wf_name_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} WF_MAP_NAMES SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wf_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} WF_MAP_CONFIG SEC(".maps");
+
+/* The flow a match is asked for (compared whole: callers zero it first). */
+struct wf_what {
+	struct wf_tuple t; /* as this end sees it */
+	__u32 proto;       /* IPPROTO_* of the socket or packet */
+	__u32 dir;
+	__u64 dev;         /* netns inode << 32 | ifindex; 0 = not known (then device rules do not match) */
+};
+
+/* The rules a flow matches in one direction. */
+struct wf_ids {
+	__u32 n;
+	__u32 id[WF_MATCH_MAX];
+};
+
+/* What a socket matched, per direction, and for which flow (sk_storage; kernel only). */
+struct wf_match_dir {
+	__u32 gen;
+	__u32 valid;
+	struct wf_what what;
+	struct wf_ids ids;
+};
+
+struct wf_match {
+	struct bpf_spin_lock lock;
+	__u32 pad;
+	struct wf_match_dir d[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* no CLONE: an accepted socket has its own flow */
+	__type(key, int);
+	__type(value, struct wf_match);
+} wf_match SEC(".maps");
+
+static __always_inline void wf_ids_add(struct wf_ids *m, __u32 id)
+{
+	for (int i = 0; i < WF_MATCH_MAX; i++) {
+		if (i >= m->n)
+			break;
+		if (m->id[i] == id)
+			return;
+	}
+	if (m->n < WF_MATCH_MAX) {
+		m->id[m->n & (WF_MATCH_MAX - 1)] = id;
+		m->n++;
+	}
+}
+
+/* Does the rule still say what the index says? (A PID reused by another
+ * process, an executable's inode on another device: no.) */
+static __always_inline int wf_rule_fits(const struct wf_rule *r, const struct wf_owner *o, __u32 dir)
+{
+	if (r->dir != dir)
+		return 0;
+	if (r->kind == WF_KIND_PROCESS && (r->start_min_ns || r->start_max_ns))
+		return o && o->start_ns >= r->start_min_ns && o->start_ns < r->start_max_ns;
+	if (r->kind == WF_KIND_PATH)
+		return o && o->exe_dev == r->target_dev;
+	return 1;
+}
+
+static __always_inline void wf_match_index(struct wf_ids *m, __u32 kind, const struct wf_what *w,
+					   __u64 id, const struct wf_owner *o)
+{
+	struct wf_index_key k = { .kind = kind, .dir = w->dir, .id = id };
+	struct wf_index_val *v = bpf_map_lookup_elem(&WF_MAP_INDEX, &k);
+	struct wf_rule *r;
+
+	if (!v)
+		return;
+	for (int i = 0; i < WF_INDEX_IDS; i++) {
+		__u32 rid = v->ids[i];
+
+		if (!rid)
+			continue;
+		r = bpf_map_lookup_elem(&WF_MAP_RULES, &rid);
+		if (r && wf_rule_fits(r, o, w->dir))
+			wf_ids_add(m, rid);
+	}
+}
+
+/* Is addr inside prefix/plen? (both in network byte order) */
+static __always_inline int wf_prefix_has(const __u32 *prefix, __u32 plen, const __u32 *addr)
+{
+	for (int i = 0; i < 4; i++) {
+		__u32 bits = plen > 32 * i ? plen - 32 * i : 0, mask;
+
+		if (!bits)
+			break;
+		mask = bits >= 32 ? 0xffffffffU : bpf_htonl(0xffffffffU << (32 - bits));
+		if ((addr[i] ^ prefix[i]) & mask)
+			return 0;
+	}
+	return 1;
+}
+
+struct wf_walk {
+	const struct wf_what *w;
+	const struct wf_owner *o;
+	struct wf_ids *m;
+};
+
+static long wf_tuple_step(__u32 i, void *ctx)
+{
+	struct wf_walk *c = ctx;
+	const struct wf_what *w = c->w;
+	struct wf_tuple_rule *t = bpf_map_lookup_elem(&WF_MAP_TUPLES, &i);
+
+	if (!t || !t->rule || t->dir != w->dir)
+		return 0;
+	if ((t->proto && t->proto != w->proto) || (t->family && t->family != w->t.family))
+		return 0;
+	if (w->t.lport < t->lport_lo || w->t.lport > t->lport_hi || w->t.rport < t->rport_lo || w->t.rport > t->rport_hi)
+		return 0;
+	if (!wf_prefix_has(t->laddr, t->lplen, w->t.laddr) || !wf_prefix_has(t->raddr, t->rplen, w->t.raddr))
+		return 0;
+	wf_ids_add(c->m, t->rule);
+	return 0;
+}
+
+/* Glob match, * and ?, ASCII case folded, on NUL-terminated names of at most
+ * 15 bytes: the classic backtrack to the last star, one step per bpf_loop
+ * round (so the verifier checks one step, not every path through the names).
+ * A name it cannot decide in WF_GLOB_STEPS steps does not match. */
+#define WF_GLOB_STEPS 96
+
+struct wf_glob {
+	char p[WF_COMM_LEN];
+	char s[WF_COMM_LEN];
+	int pi, si, star, mark;
+	int result;
+};
+
+static __always_inline char wf_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static long wf_glob_step(__u32 i, void *ctx)
+{
+	struct wf_glob *g = ctx;
+	char pc = g->pi >= 0 && g->pi < WF_COMM_LEN ? wf_lower(g->p[g->pi & (WF_COMM_LEN - 1)]) : 0;
+	char sc = g->si >= 0 && g->si < WF_COMM_LEN ? wf_lower(g->s[g->si & (WF_COMM_LEN - 1)]) : 0;
+
+	if (!sc) {
+		if (pc == '*') {
+			g->pi++;
+			return 0;
+		}
+		g->result = pc == 0;
+		return 1;
+	}
+	if (pc == '?' || (pc && pc == sc)) {
+		g->pi++;
+		g->si++;
+	} else if (pc == '*') {
+		g->star = g->pi++;
+		g->mark = g->si;
+	} else if (g->star >= 0) {
+		g->pi = g->star + 1;
+		g->si = ++g->mark;
+	} else {
+		g->result = 0;
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline int wf_glob(const char *p, const char *s)
+{
+	struct wf_glob g = { .star = -1 };
+
+	__builtin_memcpy(g.p, p, WF_COMM_LEN);
+	__builtin_memcpy(g.s, s, WF_COMM_LEN);
+	bpf_loop(WF_GLOB_STEPS, wf_glob_step, &g, 0);
+	return g.result;
+}
+
+static long wf_name_step(__u32 i, void *ctx)
+{
+	struct wf_walk *c = ctx;
+	struct wf_name_rule *n = bpf_map_lookup_elem(&WF_MAP_NAMES, &i);
+
+	if (n && n->rule && n->dir == c->w->dir && c->o && wf_glob(n->pattern, c->o->comm))
+		wf_ids_add(c->m, n->rule);
+	return 0;
+}
+
+/* Every rule of w->dir that matches the flow (o may be NULL: a socket nobody
+ * owns). A global function, so the verifier checks it once. */
+__noinline int wf_resolve(const struct wf_config *cfg, const struct wf_owner *o,
+			  const struct wf_what *w, struct wf_ids *m)
+{
+	struct wf_walk walk = { .w = w, .o = o, .m = m };
+	__u32 kinds;
+
+	if (!cfg || !w || !m)
+		return 0;
+	kinds = cfg->kinds;
+	m->n = 0;
+	if (o) {
+		if (kinds & (1 << WF_KIND_PROCESS))
+			wf_match_index(m, WF_KIND_PROCESS, w, o->tgid, o);
+		if (kinds & (1 << WF_KIND_USER))
+			wf_match_index(m, WF_KIND_USER, w, o->uid, o);
+		if (kinds & (1 << WF_KIND_PATH))
+			wf_match_index(m, WF_KIND_PATH, w, o->exe_ino, o);
+		if (kinds & (1 << WF_KIND_CGROUP))
+			wf_match_index(m, WF_KIND_CGROUP, w, o->cgroup_id, o);
+		if (kinds & (1 << WF_KIND_NAME)) {
+			wf_match_index(m, WF_KIND_NAME, w, o->name_hash, o);
+			if (cfg->n_names)
+				bpf_loop(cfg->n_names < WF_NAMES_MAX ? cfg->n_names : WF_NAMES_MAX, wf_name_step, &walk, 0);
+		}
+	}
+	if ((kinds & (1 << WF_KIND_IFACE)) && w->dev)
+		wf_match_index(m, WF_KIND_IFACE, w, w->dev, o);
+	if ((kinds & (1 << WF_KIND_TUPLE)) && cfg->n_tuples)
+		bpf_loop(cfg->n_tuples < WF_TUPLES_MAX ? cfg->n_tuples : WF_TUPLES_MAX, wf_tuple_step, &walk, 0);
+	return m->n;
+}
+
+static __always_inline struct wf_config *wf_config_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&WF_MAP_CONFIG, &zero);
+}
+
+/* Has any rule of this kind? */
+static __always_inline int wf_config_has(__u32 kind)
+{
+	struct wf_config *cfg = wf_config_get();
+
+	return cfg && (cfg->kinds & (1 << kind));
+}
+
+/* Rules matching w, without remembering (sockops and iterators: no lock there). */
+static __always_inline void wf_match_now(const struct wf_owner *o, const struct wf_what *w, struct wf_ids *m)
+{
+	struct wf_config *cfg = wf_config_get();
+
+	m->n = 0;
+	if (cfg && cfg->kinds)
+		wf_resolve(cfg, o, w, m);
+}
+
+/* Word by word: clang has no memcmp for BPF. */
+static __always_inline int wf_what_same(const struct wf_what *a, const struct wf_what *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	for (int i = 0; i < sizeof(*a) / 8; i++)
+		if (x[i] != y[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * Rules matching w for a packet of socket sk (cgroup_skb, tcx): what the
+ * socket remembers if it was found in this generation for this same flow,
+ * else found now and remembered. Two CPUs may find it at once; both find the
+ * same, and the lock keeps each copy whole.
+ */
+static __always_inline void wf_match_sk(struct bpf_sock *sk, const struct wf_owner *o,
+					const struct wf_what *w, struct wf_ids *m)
+{
+	struct wf_config *cfg = wf_config_get();
+	struct wf_match_dir *d;
+	struct wf_match *c;
+	__u32 gen;
+	int hit = 0;
+
+	m->n = 0;
+	if (!cfg || !cfg->kinds)
+		return;
+	gen = *(volatile __u32 *)&cfg->gen; /* read before the rules: a change after it bumps gen again */
+	c = bpf_sk_storage_get(&wf_match, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!c) {
+		wf_resolve(cfg, o, w, m);
+		return;
+	}
+	d = &c->d[w->dir & 1];
+	bpf_spin_lock(&c->lock);
+	if (d->valid && d->gen == gen && wf_what_same(&d->what, w)) {
+		*m = d->ids;
+		hit = 1;
+	}
+	bpf_spin_unlock(&c->lock);
+	if (hit)
+		return;
+	wf_resolve(cfg, o, w, m);
+	bpf_spin_lock(&c->lock);
+	d->gen = gen;
+	d->valid = 1;
+	d->what = *w;
+	d->ids = *m;
+	bpf_spin_unlock(&c->lock);
+}
+
+/* The device a packet crosses, as wf_index keys it (cgroup_skb after the route, tcx). */
+static __always_inline __u64 wf_dev_of_skb(struct __sk_buff *skb)
+{
+	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+	__u64 ns = BPF_CORE_READ(kskb, dev, nd_net.net, ns.inum);
+
+	return ns << 32 | skb->ifindex;
+}
+
+/* The device a connected socket's route leaves by (sockops, iterators), or 0. */
+static __always_inline __u64 wf_dev_of_sk(struct sock *sk)
+{
+	struct net_device *dev = BPF_CORE_READ(sk, sk_dst_cache, dev);
+	__u64 ns;
+
+	if (!dev)
+		return 0;
+	ns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	return ns << 32 | BPF_CORE_READ(dev, ifindex);
+}
+
+#endif
