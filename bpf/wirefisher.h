@@ -62,6 +62,7 @@
 #define WF_TUPLES_MAX  2048 /* address/port matchers */
 #define WF_NAMES_MAX   64   /* process-name patterns with wildcards */
 #define WF_PER_PROCESS_MAX 16 /* rules with a bucket per process */
+#define WF_ANCESTORS   3    /* levels of parents whose name and executable rules a process inherits */
 
 /* How a packet that a rule let pass arrived (counted in wf_state). */
 #define WF_VIA_BUCKET 0 /* only the bucket held it (UDP, or a TCP sender nobody paced or shaped) */
@@ -91,6 +92,16 @@
 #define WF_NAME_LEN 64
 #define WF_TEXT_LEN 128
 
+/* A process above the owner, as name and executable rules see it (tgid 0 = none). */
+struct wf_ancestor {
+	__u32 tgid;
+	__u32 pad;
+	__u64 name_hash;
+	__u64 exe_ino;
+	__u64 exe_dev;
+	char comm[WF_COMM_LEN];
+};
+
 /* Who owns a socket. Written where the owner is known: cgroup/sock_create
  * (the creating process), the task_file iterator (sockets that existed
  * before Wirefisher), and inherited by accepted sockets (BPF_F_CLONE). */
@@ -105,6 +116,8 @@ struct wf_owner {
 	__u64 exe_ino;     /* the process's executable: inode */
 	__u64 exe_dev;     /*   and device (kernel dev_t) */
 	__u64 name_hash;   /* wf_name_hash(comm) */
+	struct wf_ancestor up[WF_ANCESTORS]; /* parent, grandparent, ...: a child of a
+	                                      * process a name or executable rule matches is matched too */
 };
 
 /* What wf_index is keyed by: one exact thing a socket or packet has. */
@@ -274,7 +287,8 @@ struct wf_state {
 	__s64 tcp_conns;    /* INGRESS: its TCP connections whose window is clamped (atomics, see wf_shape.h) */
 };
 
-_Static_assert(sizeof(struct wf_owner) == 72, "wf_owner layout changed: update Abi/WfOwner.cs");
+_Static_assert(sizeof(struct wf_owner) == 216, "wf_owner layout changed: update Abi/WfOwner.cs");
+_Static_assert(sizeof(struct wf_ancestor) == 48, "wf_ancestor layout changed: update Abi/WfAncestor.cs");
 _Static_assert(sizeof(struct wf_index_key) == 16, "wf_index_key layout changed: update Abi/WfIndexKey.cs");
 _Static_assert(sizeof(struct wf_index_val) == 16, "wf_index_val layout changed: update Abi/WfIndexVal.cs");
 _Static_assert(sizeof(struct wf_state_key) == 8, "wf_state_key layout changed: update Abi/WfStateKey.cs");

@@ -16,4 +16,5 @@ public unsafe struct WfOwner
     [CField("exe_ino")] public ulong ExeIno;
     [CField("exe_dev")] public ulong ExeDev;
     [CField("name_hash")] public ulong NameHash;
+    [CField("up")] public WfAncestors Up;
 }

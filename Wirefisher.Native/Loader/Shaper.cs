@@ -35,6 +35,7 @@ public static unsafe class Shaper
     public const string IfbAlias = "wirefisher ingress shaper";
     private static readonly double QueueSeconds = 0.1;
     private const ulong MinQueueBytes = 2 * 65536; // two 64 KiB GRO packets
+    private const ulong MaxQueueBytes = 256UL << 20; // bfifo's limit is 32 bits; 100 ms of 20 Gbit/s is plenty
 
     private sealed record Device(string Name, uint Ifindex, int Mtu, string LinkType, string? Kind, string? Alias);
 
@@ -169,7 +170,7 @@ public static unsafe class Shaper
             for (int k = 0; k < leafRates.Length; k++)
             {
                 uint leaf = r.Class | (uint)(k + 1) << AbiConst.ShapeKindShift;
-                ulong limit = Math.Max(MinQueueBytes, (ulong)(leafRates[k] * QueueSeconds));
+                ulong limit = Math.Clamp((ulong)(leafRates[k] * QueueSeconds), MinQueueBytes, MaxQueueBytes);
                 sb.Append(CultureInfo.InvariantCulture, $"class replace dev {IfbName} parent 1:{r.Class:x} classid 1:{leaf:x} htb rate 8bit ceil {leafRates[k] * 8}bit quantum 1514\n");
                 sb.Append(CultureInfo.InvariantCulture, $"qdisc replace dev {IfbName} parent 1:{leaf:x} handle {leaf:x}: bfifo limit {limit}\n");
             }

@@ -82,7 +82,7 @@ public sealed class SetWfLimitCommand : WfCmdlet
     /// with a message that says how to write a rate, not a binder error.
     /// </summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
-    [Alias("RateBps", "ThrottleRateActionBitsPerSecond")] // the original's rate_bps (bytes per second); NetQosPolicy's name
+    [Alias("RateBps")] // the original's rate_bps, which meant bytes per second
     public object? Rate { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]

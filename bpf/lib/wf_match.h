@@ -110,20 +110,20 @@ static __always_inline void wf_ids_add(struct wf_ids *m, __u32 id)
 }
 
 /* Does the rule still say what the index says? (A PID reused by another
- * process, an executable's inode on another device: no.) */
-static __always_inline int wf_rule_fits(const struct wf_rule *r, const struct wf_owner *o, __u32 dir)
+ * process, an executable's inode on another device: no.) dev: PATH's device. */
+static __always_inline int wf_rule_fits(const struct wf_rule *r, const struct wf_owner *o, __u32 dir, __u64 dev)
 {
 	if (r->dir != dir)
 		return 0;
 	if (r->kind == WF_KIND_PROCESS && (r->start_min_ns || r->start_max_ns))
 		return o && o->start_ns >= r->start_min_ns && o->start_ns < r->start_max_ns;
 	if (r->kind == WF_KIND_PATH)
-		return o && o->exe_dev == r->target_dev;
+		return dev == r->target_dev;
 	return 1;
 }
 
 static __always_inline void wf_match_index(struct wf_ids *m, __u32 kind, const struct wf_what *w,
-					   __u64 id, const struct wf_owner *o)
+					   __u64 id, const struct wf_owner *o, __u64 dev)
 {
 	struct wf_index_key k = { .kind = kind, .dir = w->dir, .id = id };
 	struct wf_index_val *v = bpf_map_lookup_elem(&WF_MAP_INDEX, &k);
@@ -137,7 +137,7 @@ static __always_inline void wf_match_index(struct wf_ids *m, __u32 kind, const s
 		if (!rid)
 			continue;
 		r = bpf_map_lookup_elem(&WF_MAP_RULES, &rid);
-		if (r && wf_rule_fits(r, o, w->dir))
+		if (r && wf_rule_fits(r, o, w->dir, dev))
 			wf_ids_add(m, rid);
 	}
 }
@@ -243,9 +243,22 @@ static long wf_name_step(__u32 i, void *ctx)
 {
 	struct wf_walk *c = ctx;
 	struct wf_name_rule *n = bpf_map_lookup_elem(&WF_MAP_NAMES, &i);
+	const struct wf_owner *o = c->o;
 
-	if (n && n->rule && n->dir == c->w->dir && c->o && wf_glob(n->pattern, c->o->comm))
+	if (!n || !n->rule || n->dir != c->w->dir || !o)
+		return 0;
+	if (wf_glob(n->pattern, o->comm)) {
 		wf_ids_add(c->m, n->rule);
+		return 0;
+	}
+	for (int k = 0; k < WF_ANCESTORS; k++) {
+		if (!o->up[k].tgid)
+			break;
+		if (wf_glob(n->pattern, o->up[k].comm)) {
+			wf_ids_add(c->m, n->rule);
+			break;
+		}
+	}
 	return 0;
 }
 
@@ -263,21 +276,31 @@ __noinline int wf_resolve(const struct wf_config *cfg, const struct wf_owner *o,
 	m->n = 0;
 	if (o) {
 		if (kinds & (1 << WF_KIND_PROCESS))
-			wf_match_index(m, WF_KIND_PROCESS, w, o->tgid, o);
+			wf_match_index(m, WF_KIND_PROCESS, w, o->tgid, o, 0);
 		if (kinds & (1 << WF_KIND_USER))
-			wf_match_index(m, WF_KIND_USER, w, o->uid, o);
-		if (kinds & (1 << WF_KIND_PATH))
-			wf_match_index(m, WF_KIND_PATH, w, o->exe_ino, o);
+			wf_match_index(m, WF_KIND_USER, w, o->uid, o, 0);
 		if (kinds & (1 << WF_KIND_CGROUP))
-			wf_match_index(m, WF_KIND_CGROUP, w, o->cgroup_id, o);
+			wf_match_index(m, WF_KIND_CGROUP, w, o->cgroup_id, o, 0);
+		if (kinds & (1 << WF_KIND_PATH))
+			wf_match_index(m, WF_KIND_PATH, w, o->exe_ino, o, o->exe_dev);
+		if (kinds & (1 << WF_KIND_NAME))
+			wf_match_index(m, WF_KIND_NAME, w, o->name_hash, o, 0);
+		/* a child of a process that a name or executable rule matches is matched too */
+		for (int k = 0; k < WF_ANCESTORS; k++) {
+			if (!o->up[k].tgid)
+				break;
+			if (kinds & (1 << WF_KIND_PATH))
+				wf_match_index(m, WF_KIND_PATH, w, o->up[k].exe_ino, o, o->up[k].exe_dev);
+			if (kinds & (1 << WF_KIND_NAME))
+				wf_match_index(m, WF_KIND_NAME, w, o->up[k].name_hash, o, 0);
+		}
 		if (kinds & (1 << WF_KIND_NAME)) {
-			wf_match_index(m, WF_KIND_NAME, w, o->name_hash, o);
 			if (cfg->n_names)
 				bpf_loop(cfg->n_names < WF_NAMES_MAX ? cfg->n_names : WF_NAMES_MAX, wf_name_step, &walk, 0);
 		}
 	}
 	if ((kinds & (1 << WF_KIND_IFACE)) && w->dev)
-		wf_match_index(m, WF_KIND_IFACE, w, w->dev, o);
+		wf_match_index(m, WF_KIND_IFACE, w, w->dev, o, 0);
 	if ((kinds & (1 << WF_KIND_TUPLE)) && cfg->n_tuples)
 		bpf_loop(cfg->n_tuples < WF_TUPLES_MAX ? cfg->n_tuples : WF_TUPLES_MAX, wf_tuple_step, &walk, 0);
 	return m->n;

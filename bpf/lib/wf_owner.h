@@ -30,20 +30,45 @@ static __always_inline __u64 wf_name_hash(const char *s)
 	return h;
 }
 
+/* A process's name and executable, as rules match them. */
+static __always_inline void wf_ancestor_of(struct wf_ancestor *a, struct task_struct *leader)
+{
+	struct file *exe = BPF_CORE_READ(leader, mm, exe_file);
+
+	a->tgid = BPF_CORE_READ(leader, tgid);
+	bpf_probe_read_kernel_str(a->comm, sizeof(a->comm), BPF_CORE_READ(leader, comm));
+	a->name_hash = wf_name_hash(a->comm);
+	a->exe_ino = exe ? BPF_CORE_READ(exe, f_inode, i_ino) : 0;
+	a->exe_dev = exe ? BPF_CORE_READ(exe, f_inode, i_sb, s_dev) : 0;
+}
+
 /* Fill an owner record from a task (its thread-group leader): everything a
- * rule can match a process by (lib/wf_match.h). */
+ * rule can match a process by (lib/wf_match.h), and the same of the
+ * processes above it up to WF_ANCESTORS levels (init and kernel threads end it). */
 static __always_inline void wf_owner_from_task(struct wf_owner *o, struct task_struct *task)
 {
-	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
-	struct file *exe = BPF_CORE_READ(leader, mm, exe_file);
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader), *p;
+	struct wf_ancestor self = {};
 
 	o->tgid = BPF_CORE_READ(task, tgid);
 	o->start_ns = BPF_CORE_READ(leader, start_boottime);
 	o->uid = BPF_CORE_READ(leader, real_cred, uid.val);
-	bpf_probe_read_kernel_str(o->comm, sizeof(o->comm), BPF_CORE_READ(leader, comm));
-	o->name_hash = wf_name_hash(o->comm);
-	o->exe_ino = exe ? BPF_CORE_READ(exe, f_inode, i_ino) : 0;
-	o->exe_dev = exe ? BPF_CORE_READ(exe, f_inode, i_sb, s_dev) : 0;
+	wf_ancestor_of(&self, leader);
+	__builtin_memcpy(o->comm, self.comm, sizeof(o->comm));
+	o->name_hash = self.name_hash;
+	o->exe_ino = self.exe_ino;
+	o->exe_dev = self.exe_dev;
+	p = leader;
+	for (int i = 0; i < WF_ANCESTORS; i++) {
+		p = BPF_CORE_READ(p, real_parent, group_leader);
+		if (!p || BPF_CORE_READ(p, tgid) <= 1) {
+			__builtin_memset(&o->up[i], 0, sizeof(o->up[i]));
+			for (int j = i + 1; j < WF_ANCESTORS; j++)
+				__builtin_memset(&o->up[j], 0, sizeof(o->up[j]));
+			break;
+		}
+		wf_ancestor_of(&o->up[i], p);
+	}
 }
 
 /* The owner of the socket a packet belongs to, or NULL (then: pass). */

@@ -153,6 +153,24 @@ __noinline int wf_rule_charge(__u32 rid, const struct wf_ask *a)
 	return 0;
 }
 
+/* The one rule a packet matches decides and is charged in one step (one lock). */
+__noinline int wf_rule_police(__u32 rid, const struct wf_ask *a)
+{
+	struct wf_rule *r = bpf_map_lookup_elem(&WF_MAP_RULES, &rid);
+	struct wf_state *s;
+	__u32 via;
+	int v;
+
+	if (!a || !r || (r->flags & WF_RULE_PENDING) || !(s = wf_bucket_of(rid, r, a->tgid)))
+		return 0;
+	via = wf_via(r, a->dir, a->paced, a->priority);
+	bpf_spin_lock(&s->lock);
+	v = wf_verdict(r, s, a->now, via);
+	wf_charge(r, s, a->now, a->len, via, v != WF_DROP);
+	bpf_spin_unlock(&s->lock);
+	return v + 1;
+}
+
 /*
  * The verdict of every rule a packet matches: it passes only if each lets it
  * (the strictest wins). First each bucket is asked, then, if all said yes,
@@ -168,6 +186,11 @@ static __always_inline int wf_police(const struct wf_ids *m, struct wf_ask *a)
 	__u32 n = m->n < WF_MATCH_MAX ? m->n : WF_MATCH_MAX;
 
 	a->now = bpf_ktime_get_ns();
+	if (n == 1) {
+		int v = wf_rule_police(m->id[0], a);
+
+		return v ? v - 1 : WF_PASS;
+	}
 	for (__u32 i = 0; i < n; i++) {
 		int v = wf_rule_ask(m->id[i & (WF_MATCH_MAX - 1)], a);
 

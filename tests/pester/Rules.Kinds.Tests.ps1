@@ -45,6 +45,18 @@ Describe 'Rules by process' -Tag Kernel {
         try { Assert-Held $pair 1MB "pattern $pattern" } finally { Stop-WfTrafficPair $pair }
     }
 
+    It 'a -ProcessName rule holds a child that a matching process starts under another name' {
+        $parent = New-WfNamedTraffic -Shell
+        try {
+            Set-WfLimit -ProcessName (Split-Path $parent -Leaf) -Rate 1MB -Direction Ingress
+            $pair = Start-WfTrafficPair -Proto tcp -Scale 2 -ReceiverParent $parent
+            try {
+                (Get-Process -Id $pair.Receiver.Pid).ProcessName | Should -Be 'dotnet'
+                Assert-Held $pair 1MB 'child of a matching process'
+            } finally { Stop-WfTrafficPair $pair }
+        } finally { Remove-WfNamedTraffic $parent }
+    }
+
     It '-Path -PerProcess gives each process of the executable its own bucket' {
         Set-WfLimit -Path $exe -Rate 1MB -Direction Ingress -PerProcess
         $a = Start-WfTrafficPair -Proto tcp -Scale 2 -ReceiverExe $exe
@@ -162,12 +174,16 @@ Describe 'Rules together' -Tag Kernel {
             # the strict rule first: alone, the loose one would drop the sender's bursts above 3 MiB/s itself
             Set-WfLimit -Protocol UDP -LocalPort $pair.Port -Rate 1MB -Direction Ingress -Name strict
             Set-WfLimit -Pid $pair.Receiver.Pid -Rate 3MB -Direction Ingress -Name loose
+            $before = Get-WfLimit -Name loose, strict   # one read of both
             Assert-Held $pair 1MB 'process 3 MiB/s + port 1 MiB/s'
-            $loose = Get-WfLimit -Name loose
-            $strict = Get-WfLimit -Name strict
+            $after = Get-WfLimit -Name loose, strict
+            $loose = $after | Where-Object Name -eq loose
+            $strict = $after | Where-Object Name -eq strict
             $strict.DroppedBytes | Should -BeGreaterThan 0 -Because 'the sender sends more than 1 MiB/s'
             $loose.DroppedBytes | Should -Be 0 -Because 'what the strict rule refused takes nothing from the loose one'
-            [math]::Abs($loose.PassedBytes - $strict.PassedBytes) | Should -BeLessOrEqual (64KB) -Because 'both counted the same passed packets'
+            $passedLoose = $loose.PassedBytes - ($before | Where-Object Name -eq loose).PassedBytes
+            $passedStrict = $strict.PassedBytes - ($before | Where-Object Name -eq strict).PassedBytes
+            [math]::Abs($passedLoose - $passedStrict) | Should -BeLessOrEqual (64KB) -Because "both counted the same passed packets ($passedLoose and $passedStrict B)"
         } finally { Stop-WfTrafficPair $pair }
     }
 

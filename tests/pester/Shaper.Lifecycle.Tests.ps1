@@ -89,6 +89,20 @@ Describe 'The ingress shaper' -Tag Kernel {
     }
 }
 
+Describe 'A very high ingress rate' -Tag Kernel {
+    It 'is shaped with its queue held to 256 MiB (bfifo counts in 32 bits)' {
+        $r = Start-WfReceiver
+        try {
+            Set-WfLimit -Pid $r.Pid -Rate 100GB -Direction Ingress
+            @(Get-WfClasses $veth.B).Count | Should -Be 1
+            (tc -n $veth.B qdisc show dev wf-ifb) -join "`n" | Should -Match 'bfifo .*limit 256Mb'
+        } finally {
+            Remove-WfLimit -Pid $r.Pid -ErrorAction SilentlyContinue
+            kill $r.Pid
+        }
+    }
+}
+
 Describe 'wf_peers keeps only open connections' -Tag Kernel {
     It '100,000 short connections of an ingress-limited process leave no entries behind' {
         Set-WfLimit -Pid $PID -Rate 100MB -Direction Ingress

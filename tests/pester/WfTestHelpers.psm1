@@ -15,9 +15,11 @@ function Assert-WfKernelTestable {
 function Start-WfTrafficProcess {
     <# Starts WfTraffic (optionally inside a network namespace, as another program
        (New-WfNamedTraffic), inside a cgroup or as another user); stdout goes to a file. #>
-    param([string[]] $Arguments, [string] $Netns, [string] $Exe, [string] $Cgroup, [string] $User)
+    param([string[]] $Arguments, [string] $Netns, [string] $Exe, [string] $Cgroup, [string] $User, [string] $Parent)
     $log = [IO.Path]::GetTempFileName()
     $argv = if ($Exe) { @($Exe) + $Arguments } else { @('dotnet', $script:Traffic) + $Arguments }
+    # a shell of another name (New-WfNamedTraffic -Shell) that starts WfTraffic as its child
+    if ($Parent) { $argv = @($Parent, (Join-Path $PSScriptRoot '../tools/wf-fork.sh')) + $argv }
     if ($Cgroup -or $User) {
         $argv = @((Join-Path $PSScriptRoot '../tools/wf-run.sh'), $(if ($Cgroup) { $Cgroup } else { '-' }), $(if ($User) { $User } else { '-' })) + $argv
         chmod a+rw $log
@@ -63,7 +65,7 @@ function Start-WfTrafficPair {
         # runs with the receiver's PID once it listens, before the sender connects
         [scriptblock] $OnReceiverReady,
         # the receiver as another program (New-WfNamedTraffic), in a cgroup, as another user
-        [string] $ReceiverExe, [string] $ReceiverCgroup, [string] $ReceiverUser,
+        [string] $ReceiverExe, [string] $ReceiverCgroup, [string] $ReceiverUser, [string] $ReceiverParent,
         # the sender listens and the receiver connects: the sender's sockets come from accept()
         [switch] $SenderListens
     )
@@ -80,7 +82,7 @@ function Start-WfTrafficPair {
         $recv.Pid = (Wait-WfTrafficReady $recv).pid
         $send.Pid = (Wait-WfTrafficReady $send).pid
     } else {
-        $recv = Start-WfTrafficProcess -Netns $ReceiverNetns -Exe $ReceiverExe -Cgroup $ReceiverCgroup -User $ReceiverUser `
+        $recv = Start-WfTrafficProcess -Netns $ReceiverNetns -Exe $ReceiverExe -Cgroup $ReceiverCgroup -User $ReceiverUser -Parent $ReceiverParent `
             -Arguments @('recv', '--proto', $Proto, '--bind', $Bind, '--port', $Port, '--no-stdin-watch')
         $recv.Pid = (Wait-WfTrafficReady $recv).pid
         if ($OnReceiverReady) { & $OnReceiverReady $recv.Pid }
@@ -164,15 +166,16 @@ function Invoke-WfShortConnections {
 
 function New-WfNamedTraffic {
     <# WfTraffic as a program of its own name and file (its apphost, copied): for
-       rules by process name and by executable. Returns the program's path. #>
-    param([string] $Name = "wft$(Get-Random -Maximum 99999)")
+       rules by process name and by executable. -Shell: a copy of /bin/sh of that
+       name instead (a parent for WfTraffic). Returns the program's path. #>
+    param([string] $Name = "wft$(Get-Random -Maximum 99999)", [switch] $Shell)
     $dir = Join-Path ([IO.Path]::GetTempPath()) "wfbin-$Name"
     New-Item -ItemType Directory -Force $dir | Out-Null
     $src = Split-Path $script:Traffic
     foreach ($f in 'WfTraffic.dll', 'WfTraffic.deps.json', 'WfTraffic.runtimeconfig.json') {
         New-Item -ItemType SymbolicLink -Force -Path (Join-Path $dir $f) -Target (Join-Path $src $f) | Out-Null
     }
-    Copy-Item (Join-Path $src 'WfTraffic') (Join-Path $dir $Name)
+    Copy-Item $(if ($Shell) { readlink -f /bin/sh } else { Join-Path $src 'WfTraffic' }) (Join-Path $dir $Name)
     chmod -R a+rx $dir
     $env:DOTNET_ROOT = Split-Path (Get-Command dotnet).Source | ForEach-Object { (Get-Item (Join-Path $_ 'dotnet')).ResolvedTarget } | Split-Path
     Join-Path $dir $Name
