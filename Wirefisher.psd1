@@ -10,7 +10,9 @@
     CmdletsToExport      = @(
         'Set-WfLimit', 'Get-WfLimit', 'Remove-WfLimit',
         'Get-WfFlowRate', 'Watch-WfFlowRate',
-        'Enable-Wirefisher', 'Disable-Wirefisher', 'Get-WfStatus'
+        'Enable-Wirefisher', 'Disable-Wirefisher', 'Get-WfStatus',
+        'Set-WfCongestionControl', 'Get-WfCongestionControl', 'Remove-WfCongestionControl',
+        'Import-WfConfig', 'Export-WfConfig'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

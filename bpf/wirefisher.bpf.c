@@ -7,7 +7,8 @@
  *   wf_iter_seed     tags sockets that existed before (fills only untagged)
  *   wf_iter_claim    re-tags one process's sockets (run with a PID filter)
  *   wf_ingress/egress  per packet: owner -> matching rules (lib/wf_match.h) -> buckets -> verdict
- *   wf_sockops       paces new TCP connections (own egress limit, or a local receiver's ingress limit)
+ *   wf_sockops       paces new TCP connections (own egress limit, or a local receiver's ingress limit),
+ *                    and gives them the congestion control a rule asks for (lib/wf_cc.h)
  *   wf_iter_index    lists the connections of ingress-limited processes (wf_peers)
  *   wf_iter_pace     paces (or unpaces) existing TCP connections after a change
  *   wf_iter_conns    reports every socket's rates (Get-WfFlowRate -By Connection)
@@ -32,6 +33,7 @@
 #include "lib/wf_police.h"
 #include "lib/wf_pace.h"
 #include "lib/wf_shape.h"
+#include "lib/wf_cc.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -223,6 +225,8 @@ int wf_sockops(struct bpf_sock_ops *ops)
 	wf_what_of_tcp(wf_ops_sock(ops), &t, WF_DIR_EGRESS, &w);
 	wf_match_now(o, &w, &m);
 	want = wf_pace_for(&m);
+	if (ops->op != BPF_SOCK_OPS_RTT_CB)
+		wf_cc_apply(ops, &m);
 	if (ops->op == BPF_SOCK_OPS_RTT_CB) {
 		bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags & ~BPF_SOCK_OPS_RTT_CB_FLAG);
 	} else {
@@ -319,6 +323,8 @@ int wf_iter_pace(struct bpf_iter__tcp *ctx)
 	wf_what_of_tcp((struct sock *)tp, &t, WF_DIR_EGRESS, &w);
 	wf_match_now(o, &w, &m);
 	want = wf_pace_for(&m);
+	if (skc->skc_state == BPF_TCP_ESTABLISHED)
+		wf_cc_apply(tp, &m);
 	if (wf_tuple_of(skc, &t, 1)) {
 		peer = bpf_map_lookup_elem(&WF_MAP_PEERS, &t);
 		if (peer && (*peer & ~WF_PEER_PACED) && (!want || (*peer & ~WF_PEER_PACED) < want))

@@ -79,6 +79,8 @@
                                 * clears it once the pacing is in place, so a new limit
                                 * does not meet unpaced traffic with drops) */
 #define WF_RULE_PER_PROCESS 0x4 /* one bucket for each process it matches (wf_pstate) */
+#define WF_RULE_CC         0x8 /* a congestion-control rule (also WATCH_ONLY): new and open TCP
+                                * connections it matches get wf_rule.cc (lib/wf_cc.h) */
 
 /* wf_owner.flags */
 #define WF_OWNER_PACED   0x1 /* Wirefisher set SO_MAX_PACING_RATE on this socket */
@@ -91,6 +93,7 @@
 #define WF_COMM_LEN 16
 #define WF_NAME_LEN 64
 #define WF_TEXT_LEN 128
+#define WF_CC_LEN 16 /* TCP_CA_NAME_MAX */
 
 /* A process above the owner, as name and executable rules see it (tgid 0 = none). */
 struct wf_ancestor {
@@ -193,6 +196,7 @@ struct wf_rule {
 	char comm[WF_COMM_LEN];  /* PROCESS: its name when the rule was made; NAME: the name or pattern */
 	char name[WF_NAME_LEN];  /* the rule's name, NUL-terminated */
 	char text[WF_TEXT_LEN];  /* the target as the user gave it (path, cgroup, user, device, addresses) */
+	char cc[WF_CC_LEN];      /* WF_RULE_CC: the congestion-control algorithm, NUL-terminated */
 	__u32 shape_class; /* INGRESS: its htb class (1..WF_SHAPE_MAX) on every shaped device, 0 = none */
 	__u32 pad;
 };
@@ -295,7 +299,7 @@ _Static_assert(sizeof(struct wf_state_key) == 8, "wf_state_key layout changed: u
 _Static_assert(sizeof(struct wf_tuple_rule) == 52, "wf_tuple_rule layout changed: update Abi/WfTupleRule.cs");
 _Static_assert(sizeof(struct wf_name_rule) == 24, "wf_name_rule layout changed: update Abi/WfNameRule.cs");
 _Static_assert(sizeof(struct wf_config) == 80, "wf_config layout changed: update Abi/WfConfig.cs");
-_Static_assert(sizeof(struct wf_rule) == 304, "wf_rule layout changed: update Abi/WfRule.cs");
+_Static_assert(sizeof(struct wf_rule) == 320, "wf_rule layout changed: update Abi/WfRule.cs");
 _Static_assert(sizeof(struct wf_tuple) == 40, "wf_tuple layout changed: update Abi/WfTuple.cs");
 _Static_assert(sizeof(struct wf_rate) == 96, "wf_rate layout changed: update Abi/WfRate.cs");
 _Static_assert(sizeof(struct wf_flowstat) == 200, "wf_flowstat layout changed: update Abi/WfFlowStat.cs");

@@ -6,10 +6,10 @@ namespace Wirefisher.Native.Abi;
 /// <summary>The #defines of bpf/wirefisher.h that user space needs.</summary>
 public static class AbiConst
 {
-    public const int CommLen = 16, NameLen = 64, TextLen = 128;
+    public const int CommLen = 16, NameLen = 64, TextLen = 128, CcLen = 16;
     public const uint KindProcess = 1, KindCgroup = 2, KindIface = 3, KindTuple = 4, KindName = 5, KindPath = 6, KindUser = 7;
     public const uint DirIngress = 0, DirEgress = 1;
-    public const uint RuleWatchOnly = 0x1, RulePending = 0x2, RulePerProcess = 0x4;
+    public const uint RuleWatchOnly = 0x1, RulePending = 0x2, RulePerProcess = 0x4, RuleCc = 0x8;
     /// <summary>WF_MATCH_MAX, WF_INDEX_IDS, WF_TUPLES_MAX, WF_NAMES_MAX, WF_PER_PROCESS_MAX, WF_ANCESTORS.</summary>
     public const int MatchMax = 8, IndexIds = 4, TuplesMax = 2048, NamesMax = 64, PerProcessMax = 16, Ancestors = 3;
     /// <summary>htb handles of the ingress shaper (WF_SHAPE_* in wirefisher.h).</summary>

@@ -23,6 +23,7 @@ public unsafe struct WfRule
     [CField("comm")] public fixed byte Comm[AbiConst.CommLen];
     [CField("name")] public fixed byte Name[AbiConst.NameLen];
     [CField("text")] public fixed byte Text[AbiConst.TextLen];
+    [CField("cc")] public fixed byte Cc[AbiConst.CcLen];
     [CField("shape_class")] public uint ShapeClass;
     [CField("pad")] public uint Pad;
 
@@ -30,6 +31,8 @@ public unsafe struct WfRule
     public void SetName(string s) { fixed (byte* p = Name) AbiConst.WriteString(p, AbiConst.NameLen, s); }
     public string GetText() { fixed (byte* p = Text) return AbiConst.ReadString(p, AbiConst.TextLen); }
     public void SetText(string s) { fixed (byte* p = Text) AbiConst.WriteString(p, AbiConst.TextLen, s); }
+    public string GetCc() { fixed (byte* p = Cc) return AbiConst.ReadString(p, AbiConst.CcLen); }
+    public void SetCc(string s) { fixed (byte* p = Cc) AbiConst.WriteString(p, AbiConst.CcLen, s); }
     public string GetComm() { fixed (byte* p = Comm) return AbiConst.ReadString(p, AbiConst.CommLen); }
     public void SetComm(string s) { fixed (byte* p = Comm) AbiConst.WriteString(p, AbiConst.CommLen, s); }
 }

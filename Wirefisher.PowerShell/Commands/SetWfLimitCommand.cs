@@ -116,96 +116,38 @@ public sealed class SetWfLimitCommand : WfCmdlet
 
     protected override void ProcessRecord()
     {
-        (ulong rate, TimeSpan scale) = RateAndScale();
-        if (Name is not null)
-            Check(() => RuleNames.Validate(Name), "InvalidName", Name);
-        foreach (RuleTarget t in Targets())
-            _requests.Add(new LimitRequest(t, Direction, rate, scale, Name, NoShaping, WatchOnly, PerProcess));
+        try
+        {
+            (ulong rate, TimeSpan scale) = RuleInputs.RateAndScale(Rate, TimeScale, WatchOnly);
+            if (Name is not null)
+                RuleNames.Validate(Name);
+            foreach (RuleTarget t in Inputs().Targets())
+                _requests.Add(new LimitRequest(t, Direction, rate, scale, Name, NoShaping, WatchOnly, PerProcess));
+        }
+        catch (RuleInputException e)
+        {
+            Fail(e.Message, e.Cause, e.Category, e.Target);
+        }
+        catch (ArgumentException e)
+        {
+            Fail(e.Message, "InvalidName", ErrorCategory.InvalidArgument, Name);
+        }
         if (Name is not null && _requests.Select(r => r.Target.Identity).Distinct().Count() > 1)
             Fail($"-Name '{Name}' was given for {_requests.Count} targets, but a name belongs to one rule. Leave -Name out (each rule gets its own name) or set one target at a time.",
                 "NameNotUnique", ErrorCategory.InvalidArgument, Name);
     }
 
-    private (ulong, TimeSpan) RateAndScale()
+    /// <summary>The parameters of the parameter set in use.</summary>
+    private RuleInputs Inputs() => ParameterSetName switch
     {
-        TimeSpan scale = Check(() => RateParser.TimeSpanFrom(TimeScale), "InvalidTimeScale", TimeScale);
-        if (WatchOnly)
-        {
-            if (Rate is not null)
-                Fail("-WatchOnly counts traffic and never limits it, so it takes no -Rate. Leave out -Rate, or -WatchOnly to limit.", "WatchOnlyWithRate", ErrorCategory.InvalidArgument, Rate);
-            return (0, scale);
-        }
-        if (Rate is null)
-            Fail("Give -Rate (bytes per second: 1MB, '512K', '8Mbit'), or -WatchOnly to count without limiting.", "MissingRate", ErrorCategory.InvalidArgument, null);
-        ulong rate = Check(() => RateParser.RateFrom(Rate), "InvalidRate", Rate);
-        Check(() => RuleService.Validate(rate, TimeSpan.FromSeconds(1)), "InvalidRate", Rate);
-        Check(() => RuleService.Validate(RateParser.MinRate, scale), "InvalidTimeScale", TimeScale);
-        return (rate, scale);
-    }
-
-    /// <summary>What the parameters name, each resolved and checked (nothing is applied yet).</summary>
-    private IEnumerable<RuleTarget> Targets()
-    {
-        switch (ParameterSetName)
-        {
-            case ProcessSet:
-                foreach (int pid in Pid)
-                {
-                    ProcessInfo? p = ProcessInfo.TryGet(pid);
-                    if (p is null)
-                        Fail($"No process with PID {pid} exists. Find the PID with Get-Process.", "ProcessNotFound", ErrorCategory.ObjectNotFound, pid);
-                    if (p!.IsKernelThread)
-                        Fail($"PID {pid} ({p.Name}) is a kernel thread: it has no sockets of its own to limit. Give the PID of a process.", "KernelThread", ErrorCategory.InvalidArgument, pid);
-                    if (p.Tgid != pid)
-                        Fail($"{pid} is a thread of process {p.Tgid} ({p.Name}); sockets belong to the whole process. Give -Pid {p.Tgid}.", "ThreadId", ErrorCategory.InvalidArgument, pid);
-                    yield return RuleTarget.ForProcess(p);
-                }
-                break;
-            case NameSet:
-                foreach (string n in ProcessName) yield return Check(() => RuleTarget.ForProcessName(n), "InvalidProcessName", n);
-                break;
-            case PathSet:
-                foreach (string p in Path) yield return Check(() => RuleTarget.ForPath(p), "PathNotFound", p);
-                break;
-            case UserSet:
-                foreach (string u in User) yield return Check(() => RuleTarget.ForUser(u), "UserNotFound", u);
-                break;
-            case CgroupSet:
-                foreach (string c in Cgroup) yield return Check(() => RuleTarget.ForCgroup(c), "CgroupNotFound", c);
-                break;
-            case InterfaceSet:
-                foreach (string i in Interface) yield return Check(() => RuleTarget.ForInterface(i), "InterfaceNotFound", i);
-                break;
-            default:
-                byte proto = Protocol is null ? (byte)0 : Check(() => TupleMatch.ParseProtocol(Protocol), "InvalidProtocol", Protocol);
-                var local = (LocalAddress ?? Array.Empty<string>()).Select(a => Check(() => Prefix.Parse(a), "InvalidAddress", a)).Distinct().ToList();
-                var remote = (RemoteAddress ?? Array.Empty<string>()).Select(a => Check(() => Prefix.Parse(a), "InvalidAddress", a)).Distinct().ToList();
-                PortRange lp = LocalPort is null ? PortRange.Any : Check(() => PortRange.Parse(Unwrap(LocalPort)), "InvalidPort", LocalPort);
-                PortRange rp = RemotePort is null ? PortRange.Any : Check(() => PortRange.Parse(Unwrap(RemotePort)), "InvalidPort", RemotePort);
-                var m = new TupleMatch(proto, local, remote, lp, rp);
-                Check(() => m.ToKernel(0, 0), "InvalidAddress", LocalAddress);
-                yield return Check(() => RuleTarget.ForTuple(m), "NoMatcher", null);
-                break;
-        }
-    }
-
-    private static object Unwrap(object o) => o is PSObject p ? p.BaseObject : o;
-
-    /// <summary>Runs a parse or lookup; its ArgumentException or ItemNotFoundException stops the command with this cause.</summary>
-    private T Check<T>(Func<T> f, string cause, object? target)
-    {
-        try
-        {
-            return f();
-        }
-        catch (Exception e) when (e is FormatException or ArgumentException or ItemNotFoundException)
-        {
-            Fail(e.Message, cause, e is ItemNotFoundException ? ErrorCategory.ObjectNotFound : ErrorCategory.InvalidArgument, target);
-            throw; // not reached
-        }
-    }
-
-    private void Check(Action f, string cause, object? target) => Check(() => { f(); return 0; }, cause, target);
+        ProcessSet => new RuleInputs { Pid = Pid },
+        NameSet => new RuleInputs { ProcessName = ProcessName },
+        PathSet => new RuleInputs { Path = Path },
+        UserSet => new RuleInputs { User = User },
+        CgroupSet => new RuleInputs { Cgroup = Cgroup },
+        InterfaceSet => new RuleInputs { Interface = Interface },
+        _ => new RuleInputs { Protocol = Protocol, LocalAddress = LocalAddress, RemoteAddress = RemoteAddress, LocalPort = LocalPort, RemotePort = RemotePort },
+    };
 
     /// <summary>Everything was validated first; now apply all, or nothing.</summary>
     protected override void EndProcessing()

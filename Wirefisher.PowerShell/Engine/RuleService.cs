@@ -9,7 +9,14 @@ namespace Wirefisher.Engine;
 
 /// <summary>One limit (or watch) to set: a target, a direction and a rate (validated by <see cref="RuleService.Set"/>).</summary>
 public sealed record LimitRequest(RuleTarget Target, Direction Direction, ulong Rate, TimeSpan TimeScale, string? Name,
-    bool NoShaping = false, bool WatchOnly = false, bool PerProcess = false);
+    bool NoShaping = false, bool WatchOnly = false, bool PerProcess = false, string? Algorithm = null)
+{
+    /// <summary>A congestion-control rule (Set-WfCongestionControl): it gives TCP connections an algorithm and limits nothing.</summary>
+    public bool IsCongestion => Algorithm is not null;
+
+    /// <summary>What makes two requests the same rule (with the direction): the target, and whether it is a congestion rule.</summary>
+    public string Key => (IsCongestion ? "cc/" : "") + Target.Identity;
+}
 
 /// <summary>A rule name another rule of the same direction has.</summary>
 public sealed class RuleNameTakenException(string message) : ArgumentException(message);
@@ -47,6 +54,8 @@ public static class RuleService
     {
         public uint Id => Entry.Id;
         public WfRule Rule => Entry.Rule;
+        public bool IsCongestion => (Rule.Flags & AbiConst.RuleCc) != 0;
+        public string Key => (IsCongestion ? "cc/" : "") + Target.Identity;
     }
 
     internal static List<Loaded> Load(RuleStore store, MatchIndex index, bool withState)
@@ -64,12 +73,12 @@ public static class RuleService
     /// </summary>
     public static List<RateRule> Set(IReadOnlyList<LimitRequest> requests)
     {
-        foreach (LimitRequest q in requests.Where(q => !q.WatchOnly)) Validate(q.Rate, q.TimeScale);
+        foreach (LimitRequest q in requests.Where(q => !q.WatchOnly && !q.IsCongestion)) Validate(q.Rate, q.TimeScale);
         WfKernel.Enable();
         using var store = new RuleStore();
         using var index = new MatchIndex();
         var rules = Load(store, index, withState: false);
-        var byIdentity = rules.ToDictionary(l => (l.Target.Identity, l.Rule.Dir), l => l.Id);
+        var byIdentity = rules.ToDictionary(l => (l.Key, l.Rule.Dir), l => l.Id);
         var byName = new Dictionary<(string, uint), uint>();
         foreach (Loaded l in rules) byName[(l.Rule.GetName().ToLowerInvariant(), l.Rule.Dir)] = l.Id;
         var classes = rules.Select(l => l.Rule.ShapeClass).ToHashSet();
@@ -78,9 +87,9 @@ public static class RuleService
 
         var plan = new List<(uint Id, WfRule Rule, RuleTarget Target, WfRule? Before)>();
         foreach (LimitRequest q in requests)
-            foreach (uint dir in KernelDirections(q.Direction))
+            foreach (uint dir in q.IsCongestion ? new[] { AbiConst.DirEgress } : KernelDirections(q.Direction))
             {
-                uint? old = byIdentity.TryGetValue((q.Target.Identity, dir), out uint o) ? o : null;
+                uint? old = byIdentity.TryGetValue((q.Key, dir), out uint o) ? o : null;
                 WfRule? before = old is { } b ? store.GetRule(b) : null;
                 uint id = old ?? NextId(taken);
                 int connections = Connections(q.Target, scan ??= ProcessScan.Now());
@@ -91,7 +100,7 @@ public static class RuleService
                 byName[(name.ToLowerInvariant(), dir)] = id;
                 r.SetName(name);
                 plan.Add((id, r, q.Target, before));
-                byIdentity[(q.Target.Identity, dir)] = id;
+                byIdentity[(q.Key, dir)] = id;
             }
 
         var added = new List<uint>();
@@ -119,7 +128,8 @@ public static class RuleService
             Reconcile(store, index);
             throw;
         }
-        return Get(r => plan.Any(p => p.Id == r.Id), queues: false);
+        var ids = plan.Select(p => p.Id).ToHashSet();
+        return Get(r => ids.Contains(r.Id), queues: false, congestion: true);
     }
 
     private static WfRule Build(LimitRequest q, uint dir, WfRule? before, int connections, HashSet<uint> classes)
@@ -130,21 +140,24 @@ public static class RuleService
         r.Target = q.Target.Id;
         r.TargetDev = q.Target.Dev;
         (r.StartMinNs, r.StartMaxNs) = q.Target.Process?.StartWindowNs ?? (0, 0);
-        r.Rate = q.WatchOnly ? 0 : q.Rate;
-        r.BurstNs = q.WatchOnly ? 0 : Bucket.BurstNs(q.Rate, q.TimeScale, connections);
-        r.NsPerByte = q.WatchOnly ? 0 : Bucket.NsPerByte(q.Rate);
+        bool limits = !q.WatchOnly && !q.IsCongestion;
+        r.Rate = limits ? q.Rate : 0;
+        r.BurstNs = limits ? Bucket.BurstNs(q.Rate, q.TimeScale, connections) : 0;
+        r.NsPerByte = limits ? Bucket.NsPerByte(q.Rate) : 0;
         r.TimeScaleNs = (ulong)q.TimeScale.Ticks * 100;
-        r.PaceRate = q.WatchOnly ? 0 : Pacing.PerSocket(q.Rate, connections);
+        r.PaceRate = limits ? Pacing.PerSocket(q.Rate, connections) : 0;
         r.Flags = (r.Flags & AbiConst.RulePending)
             | (before is null ? AbiConst.RulePending : 0)
-            | (q.WatchOnly ? AbiConst.RuleWatchOnly : 0)
-            | (q.PerProcess ? AbiConst.RulePerProcess : 0);
+            | (q.WatchOnly || q.IsCongestion ? AbiConst.RuleWatchOnly : 0)
+            | (q.PerProcess ? AbiConst.RulePerProcess : 0)
+            | (q.IsCongestion ? AbiConst.RuleCc : 0);
+        r.SetCc(q.Algorithm ?? "");
         if (r.CreatedNs == 0)
             r.CreatedNs = (ulong)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
         r.SetComm(q.Target.Comm);
         r.SetText(q.Target.Text);
         // the rule's htb class on every shaped device (kept when the rate changes); -NoShaping, watch-only, egress: none
-        bool shape = dir == AbiConst.DirIngress && !q.NoShaping && !q.WatchOnly;
+        bool shape = dir == AbiConst.DirIngress && !q.NoShaping && limits;
         r.ShapeClass = !shape ? 0 : r.ShapeClass != 0 ? r.ShapeClass : Shaping.FreeClass(classes);
         return r;
     }
@@ -180,9 +193,17 @@ public static class RuleService
     /// <summary>Removes the rules behind these RateRules (those already gone are skipped); returns those removed.</summary>
     public static List<RateRule> Remove(IEnumerable<RateRule> rules)
     {
+        var list = rules.ToList();
+        var gone = Remove(list.Select(r => r.Id)).ToHashSet();
+        return list.Where(r => gone.Contains(r.Id)).DistinctBy(r => r.Id).ToList();
+    }
+
+    /// <summary>Removes rules by id (those already gone are skipped); returns the ids removed.</summary>
+    public static List<uint> Remove(IEnumerable<uint> ids)
+    {
         using var store = new RuleStore();
         using var index = new MatchIndex();
-        var removed = rules.DistinctBy(r => r.Id).Where(r => store.Remove(r.Id)).ToList();
+        var removed = ids.Distinct().Where(store.Remove).ToList();
         if (removed.Count == 0) return removed;
         var left = Load(store, index, withState: false);
         index.Write(MatchPlan.Build(left.Select(l => (l.Id, l.Rule, l.Target)).ToList()));
@@ -200,12 +221,15 @@ public static class RuleService
         WfKernel.Repace();
     }
 
-    /// <summary>Every rule in the kernel, optionally filtered; queues = also read the shaper's queues (runs tc).</summary>
-    public static List<RateRule> Get(Func<RateRule, bool>? filter = null, bool queues = true)
+    /// <summary>
+    /// Every limit (and watch-only rule) in the kernel, optionally filtered; queues = also read the shaper's
+    /// queues (runs tc); congestion = also the congestion-control rules (as RateRules with Algorithm set).
+    /// </summary>
+    public static List<RateRule> Get(Func<RateRule, bool>? filter = null, bool queues = true, bool congestion = false)
     {
         using var store = new RuleStore();
         using var index = new MatchIndex();
-        var rules = Load(store, index, withState: true);
+        var rules = Load(store, index, withState: true).Where(l => congestion || !l.IsCongestion).ToList();
         var q = queues && rules.Any(l => Shaping.IsShaped(l.Rule)) ? Shaper.Queues() : new Dictionary<uint, ShaperQueue>();
         return rules.Select(l => ToRateRule(l, q)).Where(r => filter?.Invoke(r) ?? true)
             .OrderBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.Direction).ToList();
@@ -246,7 +270,10 @@ public static class RuleService
             ProcessName = process ? r.GetComm() : "",
             Direction = r.Dir == AbiConst.DirEgress ? Direction.Egress : Direction.Ingress,
             Rate = r.Rate,
-            WatchOnly = (r.Flags & AbiConst.RuleWatchOnly) != 0,
+            WatchOnly = (r.Flags & AbiConst.RuleWatchOnly) != 0 && !l.IsCongestion,
+            Algorithm = l.IsCongestion ? r.GetCc() : null,
+            Key = l.Key,
+            NoShaping = r.Dir == AbiConst.DirIngress && r.ShapeClass == 0 && (r.Flags & AbiConst.RuleWatchOnly) == 0,
             PerProcess = (r.Flags & AbiConst.RulePerProcess) != 0,
             TimeScale = TimeSpan.FromTicks((long)(r.TimeScaleNs / 100)),
             Burst = (ulong)Math.Round(r.BurstNs / 1e9 * r.Rate),

@@ -14,12 +14,14 @@ public static class StatusReader
         bool root = Libc.Geteuid() == 0;
         string? cg = WfPaths.Cgroup2Mount();
         bool enabled = root && WfKernel.IsEnabled;
-        int rules = 0;
+        int rules = 0, congestion = 0;
         string[] shapers = System.Array.Empty<string>();
         if (enabled)
         {
             using var store = new RuleStore();
-            rules = store.All().Count;
+            var all = store.All(withState: false);
+            congestion = all.Count(e => (e.Rule.Flags & Native.Abi.AbiConst.RuleCc) != 0);
+            rules = all.Count - congestion;
             shapers = Shaper.Describe().Select(s =>
                 $"net:[{s.Netns}] {Shaper.IfbName}, {s.Classes} rule classes, shaping {string.Join(", ", s.Devices)}").ToArray();
         }
@@ -38,6 +40,8 @@ public static class StatusReader
                     .Select(n => $"{n}@{cg}").ToArray()
                 : System.Array.Empty<string>(),
             RuleCount = rules,
+            CongestionRuleCount = congestion,
+            BootUnit = File.Exists(BootUnit.UnitPath) ? BootUnit.UnitPath : null,
             IngressShapers = shapers,
         };
     }

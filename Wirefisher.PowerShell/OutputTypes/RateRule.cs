@@ -22,6 +22,8 @@ public sealed class RateRule
     public ulong Rate { get; internal set; }
     /// <summary>Counts the matching traffic, never limits it (the original's only_watch).</summary>
     public bool WatchOnly { get; internal set; }
+    /// <summary>A congestion-control rule's algorithm (Get-WfCongestionControl); null for a limit.</summary>
+    public string? Algorithm { get; internal set; }
     /// <summary>Each matching process has a bucket of its own (-PerProcess).</summary>
     public bool PerProcess { get; internal set; }
     public TimeSpan TimeScale { get; internal set; }
@@ -43,6 +45,11 @@ public sealed class RateRule
     public LimitMechanism Mechanism { get; internal set; }
     public DateTime Created { get; internal set; }
     public RuleState State { get; internal set; }
+
+    /// <summary>What makes it the same rule as a request (RuleService's key): the target, and whether it is a congestion rule.</summary>
+    internal string Key { get; set; } = "";
+    /// <summary>An ingress limit set with -NoShaping (no shaper class).</summary>
+    internal bool NoShaping { get; set; }
 
     public override string ToString() => $"{Name} ({Kind} {Target} {Direction} {(WatchOnly ? "watch-only" : Engine.RateParser.FormatRate(Rate))})";
 }

@@ -12,7 +12,12 @@ public sealed class WfStatus
     public string? Cgroup2Path { get; internal set; }
     /// <summary>The attached hooks, as "program@where".</summary>
     public string[] AttachedHooks { get; internal set; } = System.Array.Empty<string>();
+    /// <summary>Limits and watch-only rules (Get-WfLimit).</summary>
     public int RuleCount { get; internal set; }
+    /// <summary>Congestion-control rules (Get-WfCongestionControl).</summary>
+    public int CongestionRuleCount { get; internal set; }
+    /// <summary>The systemd unit that imports a rule file at boot (Export-WfConfig -Boot), or null when none is installed.</summary>
+    public string? BootUnit { get; internal set; }
     /// <summary>
     /// The ingress shapers Wirefisher owns, one per network namespace:
     /// "net:[INODE] wf-ifb, N rule classes, shaping DEV, DEV".

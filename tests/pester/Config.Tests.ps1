@@ -1,0 +1,251 @@
+# Rule files and the congestion-control switch, end to end: the original's
+# config.yaml imports and its rules hold; Export-WfConfig, Disable-Wirefisher,
+# Import-WfConfig gives back the same rules; a broken file changes nothing;
+# the boot unit's command imports the file; TCP connections that a
+# congestion-control rule matches use its algorithm (ss -ti), others keep the default.
+
+BeforeAll {
+    Import-Module $env:WIREFISHER_MODULE -Force
+    Import-Module "$PSScriptRoot/WfTestHelpers.psm1" -Force
+    Assert-WfKernelTestable
+    Disable-Wirefisher
+    $script:dir = Join-Path ([IO.Path]::GetTempPath()) "wfcfg-$(Get-Random -Maximum 99999)"
+    New-Item -ItemType Directory $dir | Out-Null
+
+    # the congestion-control algorithm ss shows for the established connections to or from a port
+    function Get-WfConnectionCc([int] $Port, [string] $Side = 'dport') {
+        $out = ss -tinH state established "( $Side = :$Port )" 2>$null
+        @($out | Select-String -Pattern '^\s+(\w+) ' | ForEach-Object { $_.Matches[0].Groups[1].Value }) | Sort-Object -Unique
+    }
+    function Get-WfRuleView { Get-WfLimit | Sort-Object Name, Direction | ForEach-Object { "$($_.Name)|$($_.Kind)|$($_.Target)|$($_.Direction)|$($_.Rate)|$($_.TimeScale)|$($_.WatchOnly)|$($_.PerProcess)" } }
+    function Get-WfCcView { Get-WfCongestionControl | Sort-Object Name | ForEach-Object { "$($_.Name)|$($_.Kind)|$($_.Target)|$($_.Algorithm)" } }
+}
+
+AfterAll {
+    Disable-Wirefisher -ErrorAction SilentlyContinue
+    Remove-Item -Recurse -Force $dir -ErrorAction SilentlyContinue
+}
+
+Describe 'The original config.yaml' -Tag Kernel {
+    BeforeAll {
+        $script:cg = Join-Path (Get-WfStatus).Cgroup2Path "wfcfg-$(Get-Random -Maximum 9999)"
+        New-Item -ItemType Directory $cg | Out-Null
+        $script:veth = New-WfVethPair
+    }
+    AfterAll {
+        Disable-Wirefisher
+        if (Test-Path $cg) { rmdir $cg }
+        if ($veth) { Remove-WfVethPair $veth }
+    }
+
+    It 'imports as it is (every module, with this host''s PID, cgroup and device) and its rules hold' {
+        $port = Get-Random -Minimum 34000 -Maximum 35000
+        $pair = Start-WfTrafficPair -Proto tcp -Scale 2
+        try {
+            $dev = (ip -o link show | Select-String -Pattern '\d+: (lo)\b').Matches[0].Groups[1].Value
+            $file = Join-Path $dir 'config.yaml'
+            @"
+process_module:
+  process_rule:
+    target_pid: $($pair.Receiver.Pid)
+    rate_bps: 1M
+    gress: ingress        # or egress
+    time_scale: 1s
+
+cgroup_module:
+  cgroup_rule:
+    target_cgroup: "$cg"
+    rate_bps: 100M
+    gress: ingress
+    time_scale: 1s
+
+eth_module:
+  eth_rule:
+    target_if: $dev
+    rate_bps: 1G
+    gress: egress
+    time_scale: 1s
+
+ip_pro_port_module:
+  ip_pro_port_rule:
+    only_watch: disable   # enable: record 5-tuples, do not limit
+    src_ip: 0             # 0 = any
+    src_port: 9090
+    dst_ip: 127.0.0.1
+    dst_port: $port
+    protocol: TCP
+    rate_bps: 1M
+    time_scale: 500ms
+    gress: ingress
+    src_ip_enable: disable
+    src_port_enable: disable
+    dst_ip_enable: enable
+    dst_port_enable: enable
+    protocol_enable: enable
+
+tcp_switch_module:
+  tcp_switch_rule:
+    ip: 192.168.200.5
+    port: 0
+    remote: true          # match the remote end (false: the local end)
+    congestion: cubic
+
+kafka:
+  brokers: "localhost:9092"
+  topic: "wirefisher.flow"
+"@ | Set-Content $file
+            Import-WfConfig -Path $file -WarningVariable warn -WarningAction SilentlyContinue
+            "$warn" | Should -Match 'Kafka'
+            (Get-WfLimit | Group-Object Kind | Sort-Object Name | ForEach-Object { "$($_.Name)=$($_.Count)" }) -join ' ' |
+                Should -Be 'Cgroup=1 Interface=1 Process=1 Tuple=1'
+            (Get-WfLimit -Kind Tuple).Target | Should -Be "TCP local 127.0.0.1 port $port"
+            (Get-WfLimit -Kind Tuple).TimeScale | Should -Be ([timespan]::FromMilliseconds(500)) -Because '500ms is half a second (the original made it 0)'
+            (Get-WfCongestionControl).Algorithm | Should -Be 'cubic'
+            $m = Measure-WfLimitAccuracy $pair -Rate 1MB -Seconds 6
+            Write-Host "    config process_rule: $($m.Text)"
+            $m.MeanRatio | Should -BeGreaterOrEqual 0.97
+            $m.MeanRatio | Should -BeLessOrEqual 1.03
+        } finally { Stop-WfTrafficPair $pair }
+        $pair = Start-WfTrafficPair -Proto tcp -Scale 2 -Port $port
+        try {
+            $m = Measure-WfLimitAccuracy $pair -Rate 1MB -Seconds 6
+            Write-Host "    config ip_pro_port_rule: $($m.Text)"
+            $m.MeanRatio | Should -BeGreaterOrEqual 0.97
+            $m.MeanRatio | Should -BeLessOrEqual 1.03
+        } finally { Stop-WfTrafficPair $pair }
+    }
+}
+
+Describe 'Wirefisher''s own form' -Tag Kernel {
+    BeforeAll {
+        $script:cg = Join-Path (Get-WfStatus).Cgroup2Path "wfcfg-$(Get-Random -Maximum 9999)"
+        New-Item -ItemType Directory $cg | Out-Null
+        $script:veth = New-WfVethPair
+    }
+    AfterAll {
+        Disable-Wirefisher
+        if (Test-Path $cg) { rmdir $cg }
+        if ($veth) { Remove-WfVethPair $veth }
+        Remove-Item /etc/systemd/system/wirefisher.service -ErrorAction SilentlyContinue
+    }
+
+    It 'round-trips a mixed set of rules: Export, Disable, Import gives the same rules' {
+        Set-WfLimit -Pid $PID -Rate 3MB -Direction Egress -TimeScale 500ms
+        Set-WfLimit -ProcessName 'wfcfg*' -Rate 2MB -Direction Ingress
+        Set-WfLimit -User 61001 -Rate 5MB -Direction Egress -PerProcess
+        Set-WfLimit -Cgroup $cg -Rate 100MB
+        Set-WfLimit -Interface lo -Rate 1GB -Direction Egress
+        Set-WfLimit -Protocol TCP -RemotePort 443 -Rate 5MB -Direction Ingress -Name https-in
+        Set-WfLimit -Protocol UDP -RemoteAddress 10.9.0.0/16, 10.10.0.1 -RemotePort 53 -Rate 64KB -Direction Egress
+        Set-WfLimit -LocalAddress 'fd00::/8' -LocalPort 8000-8100 -Rate 10MB -Direction Ingress -NoShaping
+        Set-WfLimit -RemoteAddress 'fd00:211::2' -Protocol TCP -Rate 7MB -Direction Egress
+        Set-WfLimit -Protocol TCP -RemotePort 9090 -WatchOnly -Name watch-9090
+        Set-WfCongestionControl -LocalPort 8080 -Algorithm cubic -Name cc-8080
+        Set-WfCongestionControl -ProcessName rsync -Algorithm reno
+        $rules = Get-WfRuleView
+        $cc = Get-WfCcView
+        $rules.Count | Should -BeGreaterOrEqual 12
+        $file = Join-Path $dir 'rules.yaml'
+        Export-WfConfig -Path $file
+        Disable-Wirefisher
+        Import-WfConfig -Path $file
+        Get-WfRuleView | Should -Be $rules
+        Get-WfCcView | Should -Be $cc
+    }
+
+    It 'imports the same file again without changing anything' {
+        $file = Join-Path $dir 'rules.yaml'
+        $before = Get-WfLimit | Sort-Object Id | ForEach-Object { "$($_.Id) $($_.Created.Ticks)" }
+        Import-WfConfig -Path $file
+        Get-WfLimit | Sort-Object Id | ForEach-Object { "$($_.Id) $($_.Created.Ticks)" } | Should -Be $before
+        Get-Content $file | Import-WfConfig   # the same from the pipeline
+        Get-WfLimit | Sort-Object Id | ForEach-Object { "$($_.Id) $($_.Created.Ticks)" } | Should -Be $before
+    }
+
+    It 'makes the rules in force those of the file: a rule the file lacks goes, -WhatIf changes nothing' {
+        $file = Join-Path $dir 'two.yaml'
+        "rules:`n  - Name: only-one`n    Protocol: TCP`n    LocalPort: 7000`n    Rate: 1MB`n    Direction: Ingress" | Set-Content $file
+        Import-WfConfig -Path $file -WhatIf
+        @(Get-WfLimit).Count | Should -BeGreaterOrEqual 12
+        Import-WfConfig -Path $file
+        (Get-WfLimit).Name | Should -Be 'only-one'
+        Get-WfCongestionControl | Should -BeNullOrEmpty
+    }
+
+    It 'refuses <Why> and applies nothing' -ForEach @(
+        @{ Why = 'a YAML syntax error, naming the line'; Text = "rules:`n  - Name: x`n    Rate: 1MB: 2MB`n"; Match = ':3:' }
+        @{ Why = 'an unknown interface'; Text = "rules:`n  - Name: ok`n    LocalPort: 7001`n    Rate: 1MB`n  - Name: bad`n    Interface: wfnosuch0`n    Rate: 1MB"; Match = 'wfnosuch0' }
+        @{ Why = 'two rules of one name'; Text = "rules:`n  - Name: dup`n    LocalPort: 7002`n    Rate: 1MB`n    Direction: Ingress`n  - Name: dup`n    LocalPort: 7003`n    Rate: 1MB`n    Direction: Ingress"; Match = 'dup' }
+        @{ Why = 'an unknown congestion-control algorithm'; Text = "congestionControl:`n  - LocalPort: 8080`n    Algorithm: wfnosuchcc"; Match = 'cubic' }
+    ) {
+        $before = Get-WfRuleView
+        $file = Join-Path $dir 'broken.yaml'
+        $Text | Set-Content $file
+        $err = { Import-WfConfig -Path $file } | Should -Throw -PassThru
+        $err.Exception.Message | Should -Match ([regex]::Escape($Match))
+        Get-WfRuleView | Should -Be $before
+    }
+
+    It '-Boot writes a unit whose command imports the file after Disable-Wirefisher' {
+        Set-WfLimit -Protocol TCP -LocalPort 7100 -Rate 2MB -Direction Ingress -Name boot-rule
+        $file = Join-Path $dir 'boot/rules.yaml'
+        New-Item -ItemType Directory -Force /etc/systemd/system | Out-Null
+        Export-WfConfig -Path $file -Boot
+        (Get-WfStatus).BootUnit | Should -Be '/etc/systemd/system/wirefisher.service'
+        $unit = Get-Content /etc/systemd/system/wirefisher.service
+        $unit | Should -Contain 'Type=oneshot'
+        $exec = ($unit | Where-Object { $_ -like 'ExecStart=*' }).Substring('ExecStart='.Length)
+        Disable-Wirefisher
+        bash -c $exec
+        $LASTEXITCODE | Should -Be 0
+        (Get-WfLimit -Name boot-rule).Rate | Should -Be 2MB
+    }
+}
+
+Describe 'The congestion-control switch' -Tag Kernel {
+    AfterEach { Get-WfCongestionControl | Remove-WfCongestionControl; Get-WfLimit | Remove-WfLimit }
+
+    It 'a connection to a matching port uses the algorithm, one to another port keeps the default' {
+        $default = (Get-Content /proc/sys/net/ipv4/tcp_congestion_control).Trim()
+        $other = if ($default -eq 'cubic') { 'reno' } else { 'cubic' }
+        $p1 = Get-Random -Minimum 35000 -Maximum 36000
+        Set-WfCongestionControl -RemotePort $p1 -Algorithm $other
+        $a = Start-WfTrafficPair -Proto tcp -Scale 1 -Port $p1
+        $b = Start-WfTrafficPair -Proto tcp -Scale 1 -Port ($p1 + 1000)
+        try {
+            Start-Sleep -Seconds 1
+            Get-WfConnectionCc $p1 | Should -Be $other
+            Get-WfConnectionCc ($p1 + 1000) | Should -Be $default
+            (Get-WfStatus).CongestionRuleCount | Should -Be 1
+        } finally { Stop-WfTrafficPair $a; Stop-WfTrafficPair $b }
+    }
+
+    It 'an open connection is switched when the rule is set, and by process name' {
+        $default = (Get-Content /proc/sys/net/ipv4/tcp_congestion_control).Trim()
+        $other = if ($default -eq 'cubic') { 'reno' } else { 'cubic' }
+        $exe = New-WfNamedTraffic
+        $pair = Start-WfTrafficPair -Proto tcp -Scale 1 -ReceiverExe $exe
+        try {
+            Start-Sleep -Seconds 1
+            Get-WfConnectionCc $pair.Port 'sport' | Should -Be $default
+            Set-WfCongestionControl -ProcessName (Split-Path $exe -Leaf) -Algorithm $other
+            Get-WfConnectionCc $pair.Port 'sport' | Should -Be $other -Because 'the receiver''s open connection was switched'
+            Get-WfConnectionCc $pair.Port 'dport' | Should -Be $default -Because 'the sender (dotnet) is not matched'
+        } finally { Stop-WfTrafficPair $pair; Remove-WfNamedTraffic $exe }
+    }
+
+    It 'an algorithm the kernel lacks is ObjectNotFound, listing those it has' {
+        $err = { Set-WfCongestionControl -LocalPort 8080 -Algorithm wfnosuchcc } |
+            Should -Throw -ErrorId 'SetWfCongestionControlAlgorithmNotFound,Wirefisher.Commands.SetWfCongestionControlCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err.Exception.Message | Should -Match ((Get-Content /proc/sys/net/ipv4/tcp_available_congestion_control).Split(' ')[0])
+        Get-WfCongestionControl | Should -BeNullOrEmpty
+    }
+
+    It 'Remove-WfCongestionControl -LocalPort takes the rule of that port away' {
+        Set-WfCongestionControl -LocalPort 8080 -Algorithm reno
+        Set-WfCongestionControl -LocalPort 8081 -Algorithm reno
+        Remove-WfCongestionControl -LocalPort 8080
+        (Get-WfCongestionControl).Target | Should -Be 'TCP local port 8081'
+    }
+}
