@@ -19,8 +19,8 @@ public sealed class ImportWfConfigCommand : WfCmdlet
 {
     private readonly List<string> _lines = new();
 
+    /// <summary>The file (text from the pipeline goes to -InputObject: Get-Content rules.yaml | Import-WfConfig).</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Path")]
-    [Alias("FullName")]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 

@@ -62,6 +62,9 @@ public sealed class SetWfCongestionControlCommand : WfCmdlet
         {
             string algorithm = CongestionControl.Check(Algorithm);
             if (Name is not null) RuleNames.Validate(Name);
+            if (ParameterSetName == TupleSet && LocalAddress is null && RemoteAddress is null && LocalPort is null && RemotePort is null)
+                throw new RuleInputException("NoMatcher", ErrorCategory.InvalidArgument,
+                    "The rule would match every TCP connection. Give -LocalAddress, -RemoteAddress, -LocalPort or -RemotePort (or -ProcessName, -Pid); to change the default for all, set net.ipv4.tcp_congestion_control.", null);
             var inputs = ParameterSetName switch
             {
                 ProcessSet => new RuleInputs { Pid = Pid },
@@ -69,7 +72,7 @@ public sealed class SetWfCongestionControlCommand : WfCmdlet
                 _ => new RuleInputs { Protocol = "TCP", LocalAddress = LocalAddress, RemoteAddress = RemoteAddress, LocalPort = LocalPort, RemotePort = RemotePort },
             };
             foreach (RuleTarget t in inputs.Targets())
-                _requests.Add(new LimitRequest(t, Direction.Egress, 0, TimeSpan.FromSeconds(1), Name ?? "cc-" + t.DefaultName(), Algorithm: algorithm));
+                _requests.Add(new LimitRequest(t, Direction.Egress, 0, TimeSpan.FromSeconds(1), Name, Algorithm: algorithm));
         }
         catch (RuleInputException e)
         {

@@ -90,7 +90,7 @@ public static class ConfigService
             if (c.IsCongestion)
             {
                 string algorithm = CongestionControl.Check(Str(p, "Algorithm") ?? "");
-                return targets.Select(t => new LimitRequest(t, Direction.Egress, 0, TimeSpan.FromSeconds(1), name ?? "cc-" + t.DefaultName(), Algorithm: algorithm)).ToList();
+                return targets.Select(t => new LimitRequest(t, Direction.Egress, 0, TimeSpan.FromSeconds(1), name, Algorithm: algorithm)).ToList();
             }
             bool watch = Bool(p, "WatchOnly");
             (ulong rate, TimeSpan scale) = RuleInputs.RateAndScale(p.GetValueOrDefault("Rate"), p.GetValueOrDefault("TimeScale"), watch);
@@ -147,6 +147,11 @@ public static class ConfigService
             if (l.Target.Kind == RuleKind.Process && !ProcessInfo.IsAlive((int)l.Rule.Target, l.Rule.StartMinNs, l.Rule.StartMaxNs))
             {
                 warnings.Add($"Rule '{g.Key.Name}' is left out: its process {l.Target.Text} has exited.");
+                continue;
+            }
+            if (l.Target.Kind == RuleKind.Process && l.IsCongestion)
+            {
+                warnings.Add($"Congestion-control rule '{g.Key.Name}' is left out: a file holds congestion rules by address, port or process name, not by PID.");
                 continue;
             }
             if (l.Target.Kind == RuleKind.Process && boot)

@@ -94,7 +94,7 @@ public static class RuleService
                 uint id = old ?? NextId(taken);
                 int connections = Connections(q.Target, scan ??= ProcessScan.Now());
                 WfRule r = Build(q, dir, before, connections, classes);
-                string name = q.Name ?? (before is { } bf ? bf.GetName() : UniqueName(q.Target.DefaultName(), dir, byName));
+                string name = q.Name ?? (before is { } bf ? bf.GetName() : UniqueName((q.IsCongestion ? "cc-" : "") + q.Target.DefaultName(), dir, byName));
                 if (byName.TryGetValue((name.ToLowerInvariant(), dir), out uint other) && other != id)
                     throw new RuleNameTakenException($"Another {(dir == AbiConst.DirEgress ? "egress" : "ingress")} rule is named '{name}'. Choose another -Name, or remove that rule first (Remove-WfLimit -Name '{name}').");
                 byName[(name.ToLowerInvariant(), dir)] = id;

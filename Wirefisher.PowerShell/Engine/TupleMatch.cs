@@ -24,8 +24,8 @@ public readonly record struct Prefix(IPAddress Address, int Length)
         if (a.IsIPv4MappedToIPv6) a = a.MapToIPv4();
         int max = a.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
         int len = max;
-        if (slash >= 0 && (!int.TryParse(s[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out len) || len > max))
-            throw new ArgumentException($"'{text}' has a bad prefix length: after the / write a number from 0 to {max}.");
+        if (slash >= 0 && (!int.TryParse(s[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out len) || len > max || len == 0))
+            throw new ArgumentException($"'{text}' has a bad prefix length: after the / write a number from 1 to {max} (for any address, leave the address out).");
         return new Prefix(Masked(a, len), len);
     }
 

@@ -95,51 +95,75 @@ struct {
 	__type(value, struct wf_match);
 } wf_match SEC(".maps");
 
-static __always_inline void wf_ids_add(struct wf_ids *m, __u32 id)
+/* Adds a rule id once. Global functions (here and below) are checked once by
+ * the verifier, not at every call: inlined, the matcher took it 370,000 steps. */
+__noinline int wf_ids_add(struct wf_ids *m, __u32 id)
 {
+	if (!m)
+		return 0;
 	for (int i = 0; i < WF_MATCH_MAX; i++) {
 		if (i >= m->n)
 			break;
 		if (m->id[i] == id)
-			return;
+			return 0;
 	}
 	if (m->n < WF_MATCH_MAX) {
 		m->id[m->n & (WF_MATCH_MAX - 1)] = id;
 		m->n++;
 	}
+	return 0;
 }
 
-/* Does the rule still say what the index says? (A PID reused by another
- * process, an executable's inode on another device: no.) dev: PATH's device. */
-static __always_inline int wf_rule_fits(const struct wf_rule *r, const struct wf_owner *o, __u32 dir, __u64 dev)
-{
-	if (r->dir != dir)
-		return 0;
-	if (r->kind == WF_KIND_PROCESS && (r->start_min_ns || r->start_max_ns))
-		return o && o->start_ns >= r->start_min_ns && o->start_ns < r->start_max_ns;
-	if (r->kind == WF_KIND_PATH)
-		return dev == r->target_dev;
-	return 1;
-}
+/* One wf_index lookup: what it is for. */
+struct wf_index_ask {
+	__u64 id;          /* the wf_index id (see WF_KIND_*) */
+	__u64 dev;         /* PATH: the executable's device, which the rule must have too */
+	__u64 start_ns;    /* PROCESS: the owner's start, which must lie in the rule's window */
+	__u32 kind;
+	__u32 dir;
+};
 
-static __always_inline void wf_match_index(struct wf_ids *m, __u32 kind, const struct wf_what *w,
-					   __u64 id, const struct wf_owner *o, __u64 dev)
+/* Adds the rules wf_index has for q that still say what the index says (a PID
+ * reused by another process, an executable's inode on another device: no). */
+__noinline int wf_match_index(struct wf_ids *m, const struct wf_index_ask *q)
 {
-	struct wf_index_key k = { .kind = kind, .dir = w->dir, .id = id };
-	struct wf_index_val *v = bpf_map_lookup_elem(&WF_MAP_INDEX, &k);
+	struct wf_index_key k;
+	struct wf_index_val *v;
 	struct wf_rule *r;
 
+	if (!m || !q)
+		return 0;
+	k.kind = q->kind;
+	k.dir = q->dir;
+	k.id = q->id;
+	v = bpf_map_lookup_elem(&WF_MAP_INDEX, &k);
 	if (!v)
-		return;
+		return 0;
 	for (int i = 0; i < WF_INDEX_IDS; i++) {
 		__u32 rid = v->ids[i];
 
 		if (!rid)
 			continue;
 		r = bpf_map_lookup_elem(&WF_MAP_RULES, &rid);
-		if (r && wf_rule_fits(r, o, w->dir, dev))
-			wf_ids_add(m, rid);
+		if (!r || r->dir != q->dir)
+			continue;
+		if (r->kind == WF_KIND_PROCESS && (r->start_min_ns || r->start_max_ns) &&
+		    (q->start_ns < r->start_min_ns || q->start_ns >= r->start_max_ns))
+			continue;
+		if (r->kind == WF_KIND_PATH && q->dev != r->target_dev)
+			continue;
+		wf_ids_add(m, rid);
 	}
+	return 0;
+}
+
+/* The index lookup of one kind for this flow. */
+static __always_inline void wf_match_one(struct wf_ids *m, const struct wf_what *w, const struct wf_owner *o,
+					 __u32 kind, __u64 id, __u64 dev)
+{
+	struct wf_index_ask q = { .id = id, .dev = dev, .start_ns = o ? o->start_ns : 0, .kind = kind, .dir = w->dir };
+
+	wf_match_index(m, &q);
 }
 
 /* Is addr inside prefix/plen? (both in network byte order) */
@@ -229,12 +253,29 @@ static long wf_glob_step(__u32 i, void *ctx)
 	return 0;
 }
 
-static __always_inline int wf_glob(const char *p, const char *s)
+/* Does the name pattern match the owner's name (up < 0) or that of its
+ * ancestor up? A global function, so the verifier sees the state as unknown
+ * and checks one step once; with the constants it starts from in view it
+ * walked every path through the names (300,000 steps a program). */
+__noinline int wf_glob_owner(const struct wf_name_rule *n, const struct wf_owner *o, int up)
 {
 	struct wf_glob g = { .star = -1 };
 
-	__builtin_memcpy(g.p, p, WF_COMM_LEN);
-	__builtin_memcpy(g.s, s, WF_COMM_LEN);
+	if (!n || !o)
+		return 0;
+	__builtin_memcpy(g.p, n->pattern, WF_COMM_LEN);
+	/* constant offsets only: the verifier cannot follow an index the compiler checked in another register */
+	_Static_assert(WF_ANCESTORS == 3, "wf_glob_owner names each ancestor");
+	if (up < 0)
+		__builtin_memcpy(g.s, o->comm, WF_COMM_LEN);
+	else if (up == 0)
+		__builtin_memcpy(g.s, o->up[0].comm, WF_COMM_LEN);
+	else if (up == 1)
+		__builtin_memcpy(g.s, o->up[1].comm, WF_COMM_LEN);
+	else if (up == 2)
+		__builtin_memcpy(g.s, o->up[2].comm, WF_COMM_LEN);
+	else
+		return 0;
 	bpf_loop(WF_GLOB_STEPS, wf_glob_step, &g, 0);
 	return g.result;
 }
@@ -247,14 +288,14 @@ static long wf_name_step(__u32 i, void *ctx)
 
 	if (!n || !n->rule || n->dir != c->w->dir || !o)
 		return 0;
-	if (wf_glob(n->pattern, o->comm)) {
+	if (wf_glob_owner(n, o, -1)) {
 		wf_ids_add(c->m, n->rule);
 		return 0;
 	}
 	for (int k = 0; k < WF_ANCESTORS; k++) {
 		if (!o->up[k].tgid)
 			break;
-		if (wf_glob(n->pattern, o->up[k].comm)) {
+		if (wf_glob_owner(n, o, k)) {
 			wf_ids_add(c->m, n->rule);
 			break;
 		}
@@ -276,23 +317,23 @@ __noinline int wf_resolve(const struct wf_config *cfg, const struct wf_owner *o,
 	m->n = 0;
 	if (o) {
 		if (kinds & (1 << WF_KIND_PROCESS))
-			wf_match_index(m, WF_KIND_PROCESS, w, o->tgid, o, 0);
+			wf_match_one(m, w, o, WF_KIND_PROCESS, o->tgid, 0);
 		if (kinds & (1 << WF_KIND_USER))
-			wf_match_index(m, WF_KIND_USER, w, o->uid, o, 0);
+			wf_match_one(m, w, o, WF_KIND_USER, o->uid, 0);
 		if (kinds & (1 << WF_KIND_CGROUP))
-			wf_match_index(m, WF_KIND_CGROUP, w, o->cgroup_id, o, 0);
+			wf_match_one(m, w, o, WF_KIND_CGROUP, o->cgroup_id, 0);
 		if (kinds & (1 << WF_KIND_PATH))
-			wf_match_index(m, WF_KIND_PATH, w, o->exe_ino, o, o->exe_dev);
+			wf_match_one(m, w, o, WF_KIND_PATH, o->exe_ino, o->exe_dev);
 		if (kinds & (1 << WF_KIND_NAME))
-			wf_match_index(m, WF_KIND_NAME, w, o->name_hash, o, 0);
+			wf_match_one(m, w, o, WF_KIND_NAME, o->name_hash, 0);
 		/* a child of a process that a name or executable rule matches is matched too */
 		for (int k = 0; k < WF_ANCESTORS; k++) {
 			if (!o->up[k].tgid)
 				break;
 			if (kinds & (1 << WF_KIND_PATH))
-				wf_match_index(m, WF_KIND_PATH, w, o->up[k].exe_ino, o, o->up[k].exe_dev);
+				wf_match_one(m, w, o, WF_KIND_PATH, o->up[k].exe_ino, o->up[k].exe_dev);
 			if (kinds & (1 << WF_KIND_NAME))
-				wf_match_index(m, WF_KIND_NAME, w, o->up[k].name_hash, o, 0);
+				wf_match_one(m, w, o, WF_KIND_NAME, o->up[k].name_hash, 0);
 		}
 		if (kinds & (1 << WF_KIND_NAME)) {
 			if (cfg->n_names)
@@ -300,7 +341,7 @@ __noinline int wf_resolve(const struct wf_config *cfg, const struct wf_owner *o,
 		}
 	}
 	if ((kinds & (1 << WF_KIND_IFACE)) && w->dev)
-		wf_match_index(m, WF_KIND_IFACE, w, w->dev, o, 0);
+		wf_match_one(m, w, o, WF_KIND_IFACE, w->dev, 0);
 	if ((kinds & (1 << WF_KIND_TUPLE)) && cfg->n_tuples)
 		bpf_loop(cfg->n_tuples < WF_TUPLES_MAX ? cfg->n_tuples : WF_TUPLES_MAX, wf_tuple_step, &walk, 0);
 	return m->n;

@@ -242,6 +242,19 @@ Describe 'The congestion-control switch' -Tag Kernel {
         Get-WfCongestionControl | Should -BeNullOrEmpty
     }
 
+    It 'a rule without a target is InvalidArgument (NoMatcher)' {
+        { Set-WfCongestionControl -Algorithm reno } |
+            Should -Throw -ErrorId 'SetWfCongestionControlNoMatcher,Wirefisher.Commands.SetWfCongestionControlCommand'
+        Get-WfCongestionControl | Should -BeNullOrEmpty
+    }
+
+    It 'setting a rule again keeps its name' {
+        Set-WfCongestionControl -LocalPort 8082 -Algorithm reno -Name mine
+        Set-WfCongestionControl -LocalPort 8082 -Algorithm cubic
+        (Get-WfCongestionControl).Name | Should -Be 'mine'
+        (Get-WfCongestionControl).Algorithm | Should -Be 'cubic'
+    }
+
     It 'Remove-WfCongestionControl -LocalPort takes the rule of that port away' {
         Set-WfCongestionControl -LocalPort 8080 -Algorithm reno
         Set-WfCongestionControl -LocalPort 8081 -Algorithm reno

@@ -731,7 +731,7 @@ public class ConfigFileTests
                 dst_ip_enable: enable
                 rate_bps: 1M
                 gress: egress
-            """, 3, 13, new[] { "dst_ip '10.0.0.0/33' is not an address", "0 to 32" }
+            """, 3, 13, new[] { "dst_ip '10.0.0.0/33' is not an address", "1 to 32" }
         },
         {
             "address families that cannot meet", """
