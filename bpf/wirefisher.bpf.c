@@ -414,6 +414,7 @@ int wf_iter_conns(struct bpf_iter__bpf_sk_storage_map *ctx)
 	bpf_probe_read_kernel(&c.in, sizeof(c.in), &f->in);
 	bpf_probe_read_kernel(&c.out, sizeof(c.out), &f->out);
 	wf_conn_rules(sk, &c);
+	c.dev = wf_dev_of_sk(sk);
 	bpf_seq_write(ctx->meta->seq, &c, sizeof(c));
 	return 0;
 }

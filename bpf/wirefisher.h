@@ -269,6 +269,7 @@ struct wf_conn {
 	struct wf_rate out;
 	__u32 rules_in[WF_MATCH_MAX];  /* the rules its traffic matched (this rule generation), 0 = none */
 	__u32 rules_out[WF_MATCH_MAX];
+	__u64 dev;         /* the device its route leaves by: netns inode << 32 | ifindex, 0 = none (unconnected) */
 };
 
 /* Bucket and rates of one rule, written only by the kernel (user space
@@ -304,7 +305,7 @@ _Static_assert(sizeof(struct wf_tuple) == 40, "wf_tuple layout changed: update A
 _Static_assert(sizeof(struct wf_rate) == 96, "wf_rate layout changed: update Abi/WfRate.cs");
 _Static_assert(sizeof(struct wf_flowstat) == 200, "wf_flowstat layout changed: update Abi/WfFlowStat.cs");
 _Static_assert(sizeof(struct wf_proc_key) == 8, "wf_proc_key layout changed: update Abi/WfProcKey.cs");
-_Static_assert(sizeof(struct wf_conn) == 320, "wf_conn layout changed: update Abi/WfConn.cs");
+_Static_assert(sizeof(struct wf_conn) == 328, "wf_conn layout changed: update Abi/WfConn.cs");
 _Static_assert(sizeof(struct wf_state) == 136, "wf_state layout changed: update Abi/WfState.cs");
 _Static_assert(sizeof(struct wf_dev_key) == 16, "wf_dev_key layout changed: update Abi/WfDevKey.cs");
 _Static_assert(sizeof(struct wf_dev) == 8, "wf_dev layout changed: update Abi/WfDev.cs");

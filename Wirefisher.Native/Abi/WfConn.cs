@@ -14,6 +14,7 @@ public unsafe struct WfConn
     [CField("out")] public WfRate Out;
     [CField("rules_in")] public fixed uint RulesIn[AbiConst.MatchMax];
     [CField("rules_out")] public fixed uint RulesOut[AbiConst.MatchMax];
+    [CField("dev")] public ulong Dev;
 
     /// <summary>The ids of the rules this socket's traffic of one direction matched.</summary>
     public uint[] Rules(bool egress)

@@ -13,7 +13,7 @@ namespace Wirefisher.Commands;
 /// snapshots take 60 intervals, not 60 intervals plus the work.
 /// </summary>
 [Cmdlet(VerbsCommon.Watch, "WfFlowRate")]
-[OutputType(typeof(FlowRate), typeof(ConnectionFlowRate), typeof(RuleFlowRate), typeof(CgroupFlowRate))]
+[OutputType(typeof(FlowRate), typeof(ConnectionFlowRate), typeof(RuleFlowRate), typeof(CgroupFlowRate), typeof(InterfaceFlowRate))]
 public sealed class WatchWfFlowRateCommand : WfFlowRateCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stop = new();

@@ -28,6 +28,7 @@ public static class FlowRateReader
             FlowGrouping.Connection => Connections(now),
             FlowGrouping.Rule => Rules(now),
             FlowGrouping.Cgroup => Cgroups(Processes(now).ToList()),
+            FlowGrouping.Interface => Interfaces(now),
             _ => Processes(now),
         };
         var list = rates.ToList();
@@ -62,16 +63,38 @@ public static class FlowRateReader
             catch (IOException) { return ""; }
         }
         foreach (var g in processes.GroupBy(f => (Cgroup: f.Pid == 0 ? Unattributed : CgroupOf(f.Pid), f.Direction)))
-            yield return new CgroupFlowRate
-            {
-                Cgroup = g.Key.Cgroup, Direction = g.Key.Direction, Processes = g.Count(),
-                Instant = Sum(g, f => f.Instant), Average = Sum(g, f => f.Average), Peak = Sum(g, f => f.Peak),
-                Smoothed = Sum(g, f => f.Smoothed), Bytes = Sum(g, f => f.Bytes), Packets = Sum(g, f => f.Packets),
-                DroppedBytes = Sum(g, f => f.DroppedBytes), DroppedPackets = Sum(g, f => f.DroppedPackets),
-            };
+            yield return Summed(new CgroupFlowRate { Cgroup = g.Key.Cgroup, Direction = g.Key.Direction, Processes = g.Count() }, g.ToList());
+    }
+
+    /// <summary>f with the sums of the parts' rates and counters (rates of flows that share nothing add up).</summary>
+    private static T Summed<T>(T f, IReadOnlyCollection<FlowRate> parts) where T : FlowRate
+    {
+        f.Instant = Sum(parts, p => p.Instant);
+        f.Average = Sum(parts, p => p.Average);
+        f.Peak = Sum(parts, p => p.Peak);
+        f.Smoothed = Sum(parts, p => p.Smoothed);
+        f.Bytes = Sum(parts, p => p.Bytes);
+        f.Packets = Sum(parts, p => p.Packets);
+        f.DroppedBytes = Sum(parts, p => p.DroppedBytes);
+        f.DroppedPackets = Sum(parts, p => p.DroppedPackets);
+        return f;
     }
 
     private static ulong Sum(IEnumerable<FlowRate> g, Func<FlowRate, ulong> v) => g.Aggregate(0UL, (a, f) => a + v(f));
+
+    /// <summary>The sockets' rates summed per device their route leaves by (connected sockets only).</summary>
+    private static IEnumerable<FlowRate> Interfaces(ulong now)
+    {
+        ulong here = Netns.Inode("/proc/self/ns/net");
+        var names = new Dictionary<ulong, string>();
+        foreach (string d in Directory.Exists("/sys/class/net") ? Directory.GetDirectories("/sys/class/net") : Array.Empty<string>())
+            if (ulong.TryParse(File.ReadAllText(Path.Combine(d, "ifindex")).Trim(), out ulong i)) names[here << 32 | i] = Path.GetFileName(d);
+        string NameOf(ulong dev) => names.TryGetValue(dev, out string? n) ? n : $"ifindex {dev & 0xffffffff} (net:[{dev >> 32}])";
+        var sockets = WfKernel.ReadConnections().Where(c => c.Dev != 0).ToList();
+        foreach (var g in sockets.GroupBy(c => c.Dev))
+            foreach (var dir in g.SelectMany(c => Both(c.In, c.Out, now, () => new FlowRate())).GroupBy(f => f.Direction))
+                yield return Summed(new InterfaceFlowRate { Interface = NameOf(g.Key), Direction = dir.Key, Connections = dir.Count() }, dir.ToList());
+    }
 
     private static IEnumerable<FlowRate> Connections(ulong now)
     {

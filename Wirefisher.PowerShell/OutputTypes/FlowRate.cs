@@ -48,6 +48,17 @@ public sealed class CgroupFlowRate : FlowRate
     public int Processes { get; internal set; }
 }
 
+/// <summary>
+/// The rates of the sockets whose route leaves by one network device (Get-WfFlowRate -By Interface),
+/// summed per socket: this host's own traffic through it, not what it forwards.
+/// </summary>
+public sealed class InterfaceFlowRate : FlowRate
+{
+    /// <summary>The device's name (this network namespace), or "ifindex N (net:[inode])" in another one.</summary>
+    public string Interface { get; internal set; } = "";
+    public int Connections { get; internal set; }
+}
+
 /// <summary>The rates of what one limit let through (Get-WfFlowRate -By Rule).</summary>
 public sealed class RuleFlowRate : FlowRate
 {
@@ -59,4 +70,4 @@ public sealed class RuleFlowRate : FlowRate
 }
 
 /// <summary>What Get-WfFlowRate groups by.</summary>
-public enum FlowGrouping { Process, Connection, Rule, Cgroup }
+public enum FlowGrouping { Process, Connection, Rule, Cgroup, Interface }

@@ -127,7 +127,9 @@ static __always_inline __u32 wf_shape_class(struct __sk_buff *skb, struct wf_tcp
 		return 0;
 	if (sk->state != BPF_TCP_LISTEN) {
 		o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
-		w.dev = wf_dev_of_skb(skb);
+		/* as wf_handle keys it, so both programs find the socket's one remembered match */
+		if (wf_config_has(WF_KIND_IFACE))
+			w.dev = wf_dev_of_skb(skb);
 		wf_match_sk(sk, o, &w, &m);
 		r = wf_shaped_rule(&m, &rid);
 		if (r)

@@ -11,6 +11,9 @@ BeforeAll {
     Disable-Wirefisher
     $script:dir = Join-Path ([IO.Path]::GetTempPath()) "wfcfg-$(Get-Random -Maximum 99999)"
     New-Item -ItemType Directory $dir | Out-Null
+    # a cgroup for the rules that need one
+    $script:cg = Join-Path (Get-WfStatus).Cgroup2Path "wfcfg-$(Get-Random -Maximum 9999)"
+    New-Item -ItemType Directory $cg | Out-Null
 
     # the congestion-control algorithm ss shows for the established connections to or from a port
     function Get-WfConnectionCc([int] $Port, [string] $Side = 'dport') {
@@ -24,19 +27,11 @@ BeforeAll {
 AfterAll {
     Disable-Wirefisher -ErrorAction SilentlyContinue
     Remove-Item -Recurse -Force $dir -ErrorAction SilentlyContinue
+    if (Test-Path $cg) { rmdir $cg }
 }
 
 Describe 'The original config.yaml' -Tag Kernel {
-    BeforeAll {
-        $script:cg = Join-Path (Get-WfStatus).Cgroup2Path "wfcfg-$(Get-Random -Maximum 9999)"
-        New-Item -ItemType Directory $cg | Out-Null
-        $script:veth = New-WfVethPair
-    }
-    AfterAll {
-        Disable-Wirefisher
-        if (Test-Path $cg) { rmdir $cg }
-        if ($veth) { Remove-WfVethPair $veth }
-    }
+    AfterAll { Disable-Wirefisher }
 
     It 'imports as it is (every module, with this host''s PID, cgroup and device) and its rules hold' {
         $port = Get-Random -Minimum 34000 -Maximum 35000
@@ -117,15 +112,8 @@ kafka:
 }
 
 Describe 'Wirefisher''s own form' -Tag Kernel {
-    BeforeAll {
-        $script:cg = Join-Path (Get-WfStatus).Cgroup2Path "wfcfg-$(Get-Random -Maximum 9999)"
-        New-Item -ItemType Directory $cg | Out-Null
-        $script:veth = New-WfVethPair
-    }
     AfterAll {
         Disable-Wirefisher
-        if (Test-Path $cg) { rmdir $cg }
-        if ($veth) { Remove-WfVethPair $veth }
         Remove-Item /etc/systemd/system/wirefisher.service -ErrorAction SilentlyContinue
     }
 

@@ -137,7 +137,16 @@ Describe 'Rules by device and by address, protocol and port' -Tag Kernel {
         } else {
             Start-WfTrafficPair -Proto tcp -Scale 2 -Address 10.212.0.2 -ReceiverNetns $ns
         }
-        try { Assert-Held $pair 1MB "interface $_" } finally { Stop-WfTrafficPair $pair }
+        try {
+            Assert-Held $pair 1MB "interface $_"
+            # the traffic of the sockets routed through the device, by device
+            $dev = Get-WfFlowRate -By Interface -Direction $_ | Where-Object Interface -eq "$tag-h"
+            if ($_ -eq 'Ingress') {
+                $dev.Connections | Should -BeGreaterOrEqual 1
+                $dev.Average / 1MB | Should -BeGreaterOrEqual 0.8 -Because "its sockets got about 1 MiB/s ($($dev.Average) B/s)"
+                $dev.Average / 1MB | Should -BeLessOrEqual 1.25 -Because "its sockets got about 1 MiB/s ($($dev.Average) B/s)"
+            }
+        } finally { Stop-WfTrafficPair $pair }
     }
 
     It 'a -LocalPort rule holds a TCP connection that existed before it' {
