@@ -20,7 +20,7 @@ public sealed class GetWfCongestionControlCommand : WfCmdlet
     protected override void ProcessRecord()
     {
         if (!WfKernel.IsEnabled) return;
-        var names = (Name ?? System.Array.Empty<string>()).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
+        var names = Patterns(Name, "Name");
         var rules = Run(() => RuleService.Get(r => r.Algorithm is not null && (names.Count == 0 || names.Any(p => p.IsMatch(r.Name))), queues: false, congestion: true), "ReadFailed");
         WriteObject(rules.Select(CongestionRule.From), enumerateCollection: true);
     }

@@ -33,7 +33,7 @@ public sealed class GetWfLimitCommand : WfCmdlet
     protected override void ProcessRecord()
     {
         if (!WfKernel.IsEnabled) return; // nothing loaded: no limits
-        var names = (Name ?? Array.Empty<string>()).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
+        var names = Patterns(Name, "Name");
         var rules = Run(() => RuleService.Get(r =>
             (names.Count == 0 || names.Any(p => p.IsMatch(r.Name))) &&
             (Kind is null || Kind.Contains(r.Kind)) &&
@@ -42,6 +42,9 @@ public sealed class GetWfLimitCommand : WfCmdlet
         foreach (string n in Name ?? Array.Empty<string>())
             if (!WildcardPattern.ContainsWildcardCharacters(n) && !rules.Any(r => string.Equals(r.Name, n, StringComparison.OrdinalIgnoreCase)))
                 WriteError(new ErrorRecord(new ItemNotFoundException($"No limit named '{n}'. List the limits with Get-WfLimit."), "GetWfLimitNotFound", ErrorCategory.ObjectNotFound, n));
+        foreach (int pid in Pid ?? Array.Empty<int>())
+            if (!rules.Any(r => r.Pid == pid))
+                WriteError(new ErrorRecord(new ItemNotFoundException($"No limit applies to PID {pid}. List the limits with Get-WfLimit."), "GetWfLimitNotFound", ErrorCategory.ObjectNotFound, pid));
         WriteObject(rules, enumerateCollection: true);
     }
 }

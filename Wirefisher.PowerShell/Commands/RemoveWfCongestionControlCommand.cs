@@ -57,7 +57,7 @@ public sealed class RemoveWfCongestionControlCommand : WfCmdlet
         {
             foreach (string n in Name)
             {
-                var p = new WildcardPattern(n, WildcardOptions.IgnoreCase);
+                var p = Patterns(new[] { n }, "Name")[0];
                 var hit = all.Where(r => p.IsMatch(r.Name)).ToList();
                 if (hit.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(n))
                     Fail($"No congestion-control rule named '{n}'. List them with Get-WfCongestionControl.", "NotFound", ErrorCategory.ObjectNotFound, n);

@@ -48,7 +48,7 @@ public sealed class RemoveWfLimitCommand : WfCmdlet
         if (ParameterSetName == "Name")
             foreach (string n in Name)
             {
-                var p = new WildcardPattern(n, WildcardOptions.IgnoreCase);
+                var p = Patterns(new[] { n }, "Name")[0];
                 var hit = all.Where(r => p.IsMatch(r.Name) && DirOk(r)).ToList();
                 if (hit.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(n))
                     Fail($"No limit named '{n}'. List the limits with Get-WfLimit.", "NotFound", ErrorCategory.ObjectNotFound, n);

@@ -38,9 +38,9 @@ public sealed class WatchWfFlowRateCommand : WfFlowRateCmdlet, IDisposable
     {
         TimeSpan interval = TimeSpan.Zero;
         try { interval = RateParser.TimeSpanFrom(Interval); }
-        catch (FormatException e) { Fail(e.Message, "InvalidArgument", ErrorCategory.InvalidArgument, Interval); }
-        if (interval < TimeSpan.FromMilliseconds(100))
-            Fail($"The interval must be at least 100ms; {interval} was given.", "InvalidArgument", ErrorCategory.InvalidArgument, Interval);
+        catch (FormatException e) { Fail(e.Message, "InvalidInterval", ErrorCategory.InvalidArgument, Interval); }
+        if (interval < TimeSpan.FromMilliseconds(100) || interval > TimeSpan.FromDays(1))
+            Fail($"The interval must be at least 100ms and at most a day; {interval} was given.", "InvalidInterval", ErrorCategory.InvalidArgument, Interval);
 
         var clock = Stopwatch.StartNew();
         for (long k = 0; Count == 0 || k < Count; k++)

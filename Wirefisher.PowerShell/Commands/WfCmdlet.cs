@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System;
 using System.Management.Automation;
 using Wirefisher.Native.Interop;
@@ -42,6 +43,30 @@ public abstract class WfCmdlet : PSCmdlet
             _ => new InvalidOperationException(message),
         };
         ThrowTerminatingError(new ErrorRecord(e, ErrorId(cause), category, target));
+    }
+
+    /// <summary>
+    /// Wildcard patterns of a parameter, each checked (an unclosed [ is refused here
+    /// with InvalidPattern, instead of failing later with a bare WildcardPatternException).
+    /// </summary>
+    protected List<WildcardPattern> Patterns(IEnumerable<string>? patterns, string parameter)
+    {
+        var list = new List<WildcardPattern>();
+        foreach (string n in patterns ?? Array.Empty<string>())
+        {
+            var p = new WildcardPattern(n, WildcardOptions.IgnoreCase);
+            try
+            {
+                p.IsMatch("");
+            }
+            catch (WildcardPatternException)
+            {
+                Fail($"-{parameter} '{n}' is not a wildcard pattern: * and ? match any characters, [abc] one of a set; write a literal [ as `[.",
+                    "InvalidPattern", ErrorCategory.InvalidArgument, n);
+            }
+            list.Add(p);
+        }
+        return list;
     }
 
     private string ErrorId(string cause) => MyInvocation.MyCommand.Name.Replace("-", "") + cause;

@@ -36,8 +36,8 @@ public abstract class WfFlowRateCmdlet : WfCmdlet
     protected List<FlowRate> Snapshot(ICollection<int>? pids = null)
     {
         pids ??= Pid;
-        var names = (ProcessName ?? System.Array.Empty<string>()).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
-        var rules = (Rule ?? System.Array.Empty<string>()).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
+        var names = Patterns(ProcessName, "ProcessName");
+        var rules = Patterns(Rule, "Rule");
         return Run(() => FlowRateReader.Sample(By), "ReadFailed")
             .Where(f => pids is null || pids.Contains(f.Pid))
             .Where(f => names.Count == 0 || names.Any(p => p.IsMatch(f.ProcessName)))

@@ -15,6 +15,11 @@ namespace Wirefisher.Engine;
 public static class RateParser
 {
     public const ulong MinRate = 1024;
+    /// <summary>
+    /// The most the kernel's bucket can hold exactly (1 TiB/s): its cost per byte is
+    /// (1e9 &lt;&lt; 16) / rate ns, which above this loses the precision that makes it a limit.
+    /// </summary>
+    public const ulong MaxRate = 1UL << 40;
 
     private static readonly Regex RateRx = new(
         @"^\s*(?<n>\d+(\.\d+)?)\s*(?<u>[kmgt]?)(?<kind>i?b?|bit|bps|b/s|ib/s)?\s*$",
@@ -73,6 +78,8 @@ public static class RateParser
         {
             case string s:
                 return ParseRate(s);
+            case float or double when !double.IsFinite(Convert.ToDouble(v, CultureInfo.InvariantCulture)) || Math.Abs(Convert.ToDouble(v, CultureInfo.InvariantCulture)) > ulong.MaxValue:
+                throw new FormatException($"{v} is not a rate the kernel can hold: give at most {MaxRate} bytes per second (1TB).");
             case byte or sbyte or short or ushort or int or uint or long or ulong or float or double or decimal:
                 decimal d = Convert.ToDecimal(v, CultureInfo.InvariantCulture);
                 if (d < 0) throw new FormatException($"A rate cannot be negative ({v}). Give bytes per second, such as 1MB or '8Mbit'.");
@@ -91,10 +98,15 @@ public static class RateParser
         {
             TimeSpan t => t,
             string s => ParseTimeSpan(s),
-            byte or short or int or long or float or double or decimal => TimeSpan.FromSeconds(Convert.ToDouble(v, CultureInfo.InvariantCulture)),
+            byte or short or int or long or float or double or decimal => Seconds(Convert.ToDouble(v, CultureInfo.InvariantCulture)),
             _ => throw new FormatException($"'{v}' is not a time scale. Write it as '500ms', '1s', '2m' or a TimeSpan."),
         };
     }
+
+    private static TimeSpan Seconds(double s) =>
+        double.IsFinite(s) && Math.Abs(s) < TimeSpan.MaxValue.TotalSeconds
+            ? TimeSpan.FromSeconds(s)
+            : throw new FormatException($"{s} seconds is not a time scale. Write it as '500ms', '1s', '2m' or a TimeSpan.");
 
     /// <summary>Formats bytes per second for people: 1048576 -> "1 MiB/s".</summary>
     public static string FormatRate(double bytesPerSecond) => FormatBytes(bytesPerSecond) + "/s";

@@ -38,6 +38,8 @@ public static class RuleService
     {
         if (rate < RateParser.MinRate)
             throw new ArgumentException($"The rate must be at least {RateParser.MinRate} bytes per second (1KB); {rate} was given. To stop a limit, use Remove-WfLimit.");
+        if (rate > RateParser.MaxRate)
+            throw new ArgumentException($"The rate must be at most {RateParser.MaxRate} bytes per second (1TB, 8.8 Tbit/s), what the kernel's bucket holds exactly; {rate} was given. To stop a limit, use Remove-WfLimit.");
         if (timeScale <= TimeSpan.Zero || timeScale > MaxTimeScale)
             throw new ArgumentException($"The time scale must be more than 0 and at most {MaxTimeScale}; {timeScale} was given. Write it as '500ms', '1s' or '2m'.");
     }
@@ -114,7 +116,7 @@ public static class RuleService
                 WfKernel.ClaimSockets((int)p.Target.Id);
             var after = Load(store, index, withState: false);
             // the targets of this call: their tuples are not in the kernel yet
-            var targets = plan.ToDictionary(p => p.Id, p => p.Target);
+            var targets = plan.GroupBy(p => p.Id).ToDictionary(g => g.Key, g => g.Last().Target); // a target given twice is one rule
             index.Write(MatchPlan.Build(after.Select(l => (l.Id, l.Rule, targets.GetValueOrDefault(l.Id) ?? l.Target)).ToList()));
             Reconcile(store, index);
             foreach (uint id in added) store.Activate(id);

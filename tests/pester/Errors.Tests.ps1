@@ -16,12 +16,12 @@ BeforeAll {
 AfterAll { Disable-Wirefisher -ErrorAction SilentlyContinue }
 
 Describe 'Set-WfLimit rejects bad input' -Tag Kernel {
-    It 'rate <_> is InvalidArgument' -ForEach @(0, -1, 'fast', '12 parsecs', 1000) {
+    It 'rate <_> is InvalidArgument' -ForEach @(0, -1, 'fast', '12 parsecs', 1000, 1e30, [double]::NaN, [double]::PositiveInfinity, [ulong]::MaxValue, '2T') {
         { Set-WfLimit -Pid $PID -Rate $_ } | Should -Throw -ErrorId 'SetWfLimitInvalidRate,Wirefisher.Commands.SetWfLimitCommand'
         try { Set-WfLimit -Pid $PID -Rate $_ } catch { $_.CategoryInfo.Category | Should -Be 'InvalidArgument'; $_.Exception.Message | Should -Match 'rate' }
     }
 
-    It 'time scale <_> is InvalidArgument' -ForEach @(0, '0s', 'soon', '2h') {
+    It 'time scale <_> is InvalidArgument' -ForEach @(0, '0s', 'soon', '2h', 1e30, [double]::NaN) {
         { Set-WfLimit -Pid $PID -Rate 1MB -TimeScale $_ } | Should -Throw -ErrorId 'SetWfLimitInvalidTimeScale,Wirefisher.Commands.SetWfLimitCommand'
     }
 
@@ -37,7 +37,7 @@ Describe 'Set-WfLimit rejects bad input' -Tag Kernel {
         (Get-WfStatus).Enabled | Should -BeFalse -Because 'not even the programs were loaded'
         Enable-Wirefisher
         { Set-WfLimit -Pid $PID, 4194304 -Rate 1MB } | Should -Throw
-        Get-WfLimit -Pid $PID | Should -BeNullOrEmpty
+        Get-WfLimit -Pid $PID -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 
     It 'Remove-WfLimit of an unknown name is ObjectNotFound' {
@@ -87,6 +87,28 @@ Describe 'Set-WfLimit rejects bad targets, applying nothing' -Tag Kernel {
             (Get-WfLimit -Name taken).Kind | Should -Be 'Process'
             (Get-WfLimit -Name taken).Rate | Should -Be 1MB
         } finally { Remove-WfLimit -Name taken }
+    }
+}
+
+Describe 'Lookups and patterns' -Tag Kernel {
+    BeforeAll { Enable-Wirefisher | Out-Null }
+
+    It 'Get-WfLimit -Pid of a process without a rule is ObjectNotFound, as -Name is' {
+        Get-WfLimit -Pid 4194303 -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $e[0].FullyQualifiedErrorId | Should -Be 'GetWfLimitNotFound,Wirefisher.Commands.GetWfLimitCommand'
+        $e[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It '<Command> with the pattern [ is InvalidArgument (InvalidPattern)' -ForEach @(
+        @{ Command = 'Get-WfLimit -Name'; Id = 'GetWfLimitInvalidPattern'; Call = { Get-WfLimit -Name '[' } }
+        @{ Command = 'Remove-WfLimit -Name'; Id = 'RemoveWfLimitInvalidPattern'; Call = { Remove-WfLimit -Name '[' } }
+        @{ Command = 'Get-WfFlowRate -ProcessName'; Id = 'GetWfFlowRateInvalidPattern'; Call = { Get-WfFlowRate -ProcessName '[' } }
+        @{ Command = 'Get-WfFlowRate -Rule'; Id = 'GetWfFlowRateInvalidPattern'; Call = { Get-WfFlowRate -By Rule -Rule 'a[' } }
+    ) {
+        $err = $Call | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike "$Id,*"
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception.Message | Should -Match 'wildcard pattern'
     }
 }
 

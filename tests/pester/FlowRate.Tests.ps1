@@ -85,7 +85,9 @@ Describe 'Watch-WfFlowRate' -Tag Kernel {
         } finally { Stop-WfTrafficPair $pair }
     }
 
-    It 'rejects an interval it cannot use' {
-        { Watch-WfFlowRate -Count 1 -Interval 'soon' } | Should -Throw -ErrorId 'WatchWfFlowRateInvalidArgument,Wirefisher.Commands.WatchWfFlowRateCommand'
+    It 'rejects the interval <_> before the first snapshot' -ForEach @('soon', '10ms', [timespan]::MaxValue, [double]::NaN) {
+        $script:out = $null
+        { $script:out = Watch-WfFlowRate -Count 2 -Interval $_ } | Should -Throw -ErrorId 'WatchWfFlowRateInvalidInterval,Wirefisher.Commands.WatchWfFlowRateCommand'
+        $script:out | Should -BeNullOrEmpty
     }
 }

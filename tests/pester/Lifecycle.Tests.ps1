@@ -35,7 +35,7 @@ Describe 'Persistence' -Tag Kernel {
         $r.PassedBytes | Should -BeGreaterThan 2MB -Because 'the counters are kept across a change'
 
         Invoke-OtherPwsh "Remove-WfLimit -Name persist-test" | Out-Null
-        Get-WfLimit -Pid $receiver | Should -BeNullOrEmpty
+        Get-WfLimit -Pid $receiver -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 }
 
@@ -60,7 +60,7 @@ Describe 'Rules follow the process, not the PID' -Tag Kernel {
             $rules[0].ProcessName | Should -Be 'sleep'
             $rules[0].Burst | Should -BeGreaterThan 0
             Get-WfLimit -Pid $p.Id | Remove-WfLimit
-            Get-WfLimit -Pid $p.Id | Should -BeNullOrEmpty
+            Get-WfLimit -Pid $p.Id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         } finally { $p.Kill() }
     }
 

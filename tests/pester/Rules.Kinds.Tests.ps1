@@ -231,6 +231,11 @@ Describe 'Rules together' -Tag Kernel {
         Get-WfLimit | Should -BeNullOrEmpty
     }
 
+    It 'a target given twice in one call is one rule' {
+        Set-WfLimit -Pid $PID, $PID -Rate 1MB -Direction Egress
+        @(Get-WfLimit -Pid $PID).Count | Should -Be 1
+    }
+
     It 'setting the same target again changes the rule in place and keeps its counters' {
         $pair = Start-WfTrafficPair -Proto udp -Scale 2
         try {
