@@ -19,6 +19,14 @@ public static unsafe class WfKernel
         BpfNames.CgroupPrograms.Concat(BpfNames.TracePrograms).Concat(BpfNames.Maps).Concat(BpfNames.PinnedPrograms)
             .All(n => File.Exists(WfPaths.Pin(n)));
 
+    /// <summary>
+    /// Pins left by an Enable-Wirefisher that was killed half way (some pinned, not all):
+    /// the next Enable-Wirefisher clears and completes them, Disable-Wirefisher removes them.
+    /// </summary>
+    public static List<string> Leftovers() =>
+        IsEnabled || !Directory.Exists(WfPaths.PinDir) ? new List<string>()
+            : Directory.EnumerateFileSystemEntries(WfPaths.PinDir).Select(Path.GetFileName).OfType<string>().Order().ToList();
+
     public static void RequireRoot(string action)
     {
         if (Libc.Geteuid() != 0)

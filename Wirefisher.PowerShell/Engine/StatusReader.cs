@@ -43,6 +43,7 @@ public static class StatusReader
             CongestionRuleCount = congestion,
             BootUnit = File.Exists(BootUnit.UnitPath) ? BootUnit.UnitPath : null,
             IngressShapers = shapers,
+            Leftovers = root ? WfKernel.Leftovers().ToArray() : System.Array.Empty<string>(),
         };
     }
 }

@@ -24,4 +24,6 @@ public sealed class WfStatus
     /// </summary>
     public string[] IngressShapers { get; internal set; } = System.Array.Empty<string>();
     public bool IsRoot { get; internal set; }
+    /// <summary>What an interrupted Enable-Wirefisher left pinned (empty when none); Enable-Wirefisher completes it, Disable-Wirefisher clears it.</summary>
+    public string[] Leftovers { get; internal set; } = System.Array.Empty<string>();
 }

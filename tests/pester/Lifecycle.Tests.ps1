@@ -100,3 +100,40 @@ Describe 'Get-WfStatus and Disable-Wirefisher' -Tag Kernel {
         Get-WfLimit | Should -BeNullOrEmpty
     }
 }
+
+Describe 'An interrupted Enable-Wirefisher' -Tag Kernel {
+    AfterAll { Disable-Wirefisher -ErrorAction SilentlyContinue }
+
+    It 'Get-WfStatus names what it left, and the next Enable-Wirefisher completes it' {
+        Disable-Wirefisher
+        Enable-Wirefisher | Out-Null
+        # what a kill between pinning the maps and attaching the programs leaves: maps, no links
+        foreach ($p in 'wf_ingress', 'wf_egress', 'wf_sock_create', 'wf_sockops') { Remove-Item "/sys/fs/bpf/wirefisher/$p" }
+        $s = Get-WfStatus
+        $s.Enabled | Should -BeFalse
+        $s.Leftovers | Should -Contain 'wf_rules'
+        ($s | Out-String) | Should -Match 'interrupted Enable-Wirefisher'
+        Enable-Wirefisher | Out-Null
+        (Get-WfStatus).Enabled | Should -BeTrue
+        (Get-WfStatus).Leftovers | Should -BeNullOrEmpty
+    }
+
+    It 'a pwsh killed (-9) <_> ms into Enable-Wirefisher leaves nothing the next one cannot complete' -ForEach 0, 100, 200, 300 {
+        Disable-Wirefisher
+        $psi = [Diagnostics.ProcessStartInfo]::new('dotnet')
+        foreach ($a in "$PSHOME/pwsh.dll", '-NoProfile', '-NonInteractive', '-Command',
+            "Import-Module '$env:WIREFISHER_MODULE'; [Console]::Out.WriteLine('go'); [Console]::Out.Flush(); Enable-Wirefisher") { $psi.ArgumentList.Add($a) }
+        $psi.RedirectStandardOutput = $true
+        $pwsh = [Diagnostics.Process]::Start($psi)
+        $pwsh.StandardOutput.ReadLine() | Should -Be 'go'   # the module is loaded; Enable-Wirefisher starts now
+        Start-Sleep -Milliseconds $_
+        $pwsh.Kill()   # SIGKILL to the pwsh itself: dotnet runs pwsh.dll in its own process
+        $pwsh.WaitForExit(5000) | Out-Null
+        Enable-Wirefisher | Out-Null
+        (Get-WfStatus).Enabled | Should -BeTrue
+        (Get-WfStatus).Leftovers | Should -BeNullOrEmpty
+        Set-WfLimit -Pid $PID -Rate 1MB -Direction Egress
+        (Get-WfLimit -Pid $PID).Rate | Should -Be 1MB
+        Remove-WfLimit -Pid $PID
+    }
+}
