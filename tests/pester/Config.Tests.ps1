@@ -111,6 +111,58 @@ kafka:
     }
 }
 
+Describe 'The original config.yaml, cgroup and eth modules' -Tag Kernel {
+    BeforeAll {
+        # a veth pair between this namespace (10.213.0.1) and one the test makes (10.213.0.2)
+        $script:tag = "wfc$(Get-Random -Maximum 9999)"
+        $script:ns = "$tag-n"
+        ip netns add $ns
+        ip link add "$tag-h" type veth peer name "$tag-p"
+        ip link set "$tag-p" netns $ns
+        ip addr add 10.213.0.1/24 dev "$tag-h"; ip link set "$tag-h" up
+        ip -n $ns addr add 10.213.0.2/24 dev "$tag-p"; ip -n $ns link set "$tag-p" up; ip -n $ns link set lo up
+    }
+    AfterAll {
+        Disable-Wirefisher
+        ip link del "$tag-h" 2>$null
+        ip netns del $ns 2>$null
+    }
+
+    It 'its cgroup_rule and eth_rule really limit' {
+        $file = Join-Path $dir 'config2.yaml'
+        @"
+cgroup_module:
+  cgroup_rule:
+    target_cgroup: "$cg"
+    rate_bps: 1M
+    gress: ingress
+    time_scale: 1s
+
+eth_module:
+  eth_rule:
+    target_if: $tag-h
+    rate_bps: 1M
+    gress: ingress
+    time_scale: 1s
+"@ | Set-Content $file
+        Import-WfConfig -Path $file
+        $pair = Start-WfTrafficPair -Proto tcp -Scale 2 -ReceiverCgroup $cg
+        try {
+            $m = Measure-WfLimitAccuracy $pair -Rate 1MB -Seconds 6
+            Write-Host "    config cgroup_rule: $($m.Text)"
+            $m.MeanRatio | Should -BeGreaterOrEqual 0.97
+            $m.MeanRatio | Should -BeLessOrEqual 1.03
+        } finally { Stop-WfTrafficPair $pair }
+        $pair = Start-WfTrafficPair -Proto tcp -Scale 2 -Address 10.213.0.1 -SenderNetns $ns
+        try {
+            $m = Measure-WfLimitAccuracy $pair -Rate 1MB -Seconds 6
+            Write-Host "    config eth_rule: $($m.Text)"
+            $m.MeanRatio | Should -BeGreaterOrEqual 0.97
+            $m.MeanRatio | Should -BeLessOrEqual 1.03
+        } finally { Stop-WfTrafficPair $pair }
+    }
+}
+
 Describe 'Wirefisher''s own form' -Tag Kernel {
     AfterAll {
         Disable-Wirefisher
