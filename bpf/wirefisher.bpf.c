@@ -109,37 +109,97 @@ int wf_egress(struct __sk_buff *skb)
 	}
 }
 
-/* Tag the sockets of a task's open files. claim = overwrite an owner. */
-static __always_inline int wf_iter_tag(struct bpf_iter__task_file *ctx, int claim)
+/* The full TCP socket an iter/tcp step is at, or NULL (request and timewait sockets). */
+static __always_inline struct tcp_sock *wf_iter_tcp_sock(struct sock_common *skc)
+{
+	return skc ? bpf_skc_to_tcp_sock(skc) : NULL;
+}
+
+/* Notes the owner of each TCP or UDP socket among a task's open files in
+ * wf_seeds, for wf_seed_apply. claim: replace an owner the socket has; else
+ * the first process seen with a socket (a fork shares it) owns it. */
+static __always_inline int wf_iter_note(struct bpf_iter__task_file *ctx, int claim)
 {
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;
-	struct socket *sock;
 	struct wf_owner *o;
+	struct socket *sock;
+	struct sock *sk;
+	__u16 family, proto;
+	__u64 ino;
 
 	if (!task || !file)
 		return 0;
 	sock = bpf_sock_from_file(file);
-	if (!sock || !sock->sk)
+	sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+	if (!sk)
 		return 0;
-	o = bpf_sk_storage_get(&WF_MAP_OWNER, sock->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!o || (o->tgid && !claim))
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	proto = BPF_CORE_READ(sk, sk_protocol);
+	if ((family != 2 && family != 10) || (proto != WF_IPPROTO_TCP && proto != WF_IPPROTO_UDP))
+		return 0;
+	o = wf_scratch_zeroed();
+	if (!o)
 		return 0;
 	wf_owner_from_task(o, task);
-	o->cgroup_id = BPF_CORE_READ(sock->sk, sk_cgrp_data.cgroup, kn, id);
+	o->cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+	o->flags = claim ? WF_OWNER_CLAIM : 0;
+	ino = BPF_CORE_READ(file, f_inode, i_ino);
+	bpf_map_update_elem(&WF_MAP_SEEDS, &ino, o, claim ? BPF_ANY : BPF_NOEXIST);
 	return 0;
 }
 
 SEC("iter/task_file")
 int wf_iter_seed(struct bpf_iter__task_file *ctx)
 {
-	return wf_iter_tag(ctx, 0);
+	return wf_iter_note(ctx, 0);
 }
 
 SEC("iter/task_file")
 int wf_iter_claim(struct bpf_iter__task_file *ctx)
 {
-	return wf_iter_tag(ctx, 1);
+	return wf_iter_note(ctx, 1);
+}
+
+/* Gives a socket the owner wf_iter_note noted for it, keeping what Wirefisher
+ * itself did to the socket (flags, clamp_rule), and forgets the note. */
+static __always_inline void wf_seed_apply(struct sock *sk)
+{
+	__u64 ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+	struct wf_owner *seed = ino ? bpf_map_lookup_elem(&WF_MAP_SEEDS, &ino) : NULL, *o;
+	__u32 flags, clamp_rule;
+
+	if (!seed)
+		return;
+	o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (o && (!o->tgid || (seed->flags & WF_OWNER_CLAIM))) {
+		flags = o->flags;
+		clamp_rule = o->clamp_rule;
+		*o = *seed;
+		o->flags = flags;
+		o->clamp_rule = clamp_rule;
+	}
+	bpf_map_delete_elem(&WF_MAP_SEEDS, &ino);
+}
+
+SEC("iter/tcp")
+int wf_iter_own_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct tcp_sock *tp = wf_iter_tcp_sock(ctx->sk_common);
+
+	if (tp)
+		wf_seed_apply((struct sock *)tp);
+	return 0;
+}
+
+SEC("iter/udp")
+int wf_iter_own_udp(struct bpf_iter__udp *ctx)
+{
+	struct udp_sock *u = ctx->udp_sk;
+
+	if (u)
+		wf_seed_apply((struct sock *)u);
+	return 0;
 }
 
 /* What a TCP socket's flow is in one direction (sockops, iterators). */
@@ -265,11 +325,6 @@ int wf_sockops(struct bpf_sock_ops *ops)
 	return 1;
 }
 
-/* The full TCP socket an iter/tcp step is at, or NULL (request and timewait sockets). */
-static __always_inline struct tcp_sock *wf_iter_tcp_sock(struct sock_common *skc)
-{
-	return skc ? bpf_skc_to_tcp_sock(skc) : NULL;
-}
 
 /* Records the connections of processes with an ingress limit, so that
  * wf_iter_pace can find their sending ends on this host. */
@@ -390,32 +445,52 @@ static __always_inline void wf_conn_rules(struct sock *sk, struct wf_conn *c)
 	}
 }
 
-/* Reports each socket's rates as a struct wf_conn (read without the lock:
- * tracing programs cannot take it, so a record may be a packet out of step). */
-SEC("iter/bpf_sk_storage_map")
-int wf_iter_conns(struct bpf_iter__bpf_sk_storage_map *ctx)
+/* Reports a socket's rates as a struct wf_conn, if it has any (read without
+ * the lock: tracing programs cannot take it, so a record may be a packet out
+ * of step). The tcp and udp iterators call it for every socket of their
+ * namespace: this kernel refuses iterators over a map's elements
+ * (iter/bpf_sk_storage_map loads with EPERM on 6.18.44-fc-v1045). */
+static __always_inline void wf_conn_report(struct seq_file *seq, struct sock *sk)
 {
-	struct wf_flowstat *f = ctx->value;
-	struct sock *sk = ctx->sk;
+	struct wf_flowstat *f = bpf_sk_storage_get(&WF_MAP_FLOW, sk, 0, 0);
 	struct wf_owner *o;
 	struct wf_conn c;
 
-	if (!f || !sk)
-		return 0;
+	if (!f)
+		return;
 	__builtin_memset(&c, 0, sizeof(c));
 	if (!wf_tuple_of(&sk->__sk_common, &c.tuple, 0))
-		return 0;
+		return;
 	c.protocol = BPF_CORE_READ(sk, sk_protocol);
 	o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
 	if (o) {
 		c.tgid = o->tgid;
 		__builtin_memcpy(c.comm, o->comm, sizeof(c.comm));
 	}
-	bpf_probe_read_kernel(&c.in, sizeof(c.in), &f->in);
-	bpf_probe_read_kernel(&c.out, sizeof(c.out), &f->out);
+	c.in = f->in;
+	c.out = f->out;
 	wf_conn_rules(sk, &c);
 	c.dev = wf_dev_of_sk(sk);
-	bpf_seq_write(ctx->meta->seq, &c, sizeof(c));
+	bpf_seq_write(seq, &c, sizeof(c));
+}
+
+SEC("iter/tcp")
+int wf_conns_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct tcp_sock *tp = wf_iter_tcp_sock(ctx->sk_common);
+
+	if (tp)
+		wf_conn_report(ctx->meta->seq, (struct sock *)tp);
+	return 0;
+}
+
+SEC("iter/udp")
+int wf_conns_udp(struct bpf_iter__udp *ctx)
+{
+	struct udp_sock *u = ctx->udp_sk;
+
+	if (u)
+		wf_conn_report(ctx->meta->seq, (struct sock *)u);
 	return 0;
 }
 

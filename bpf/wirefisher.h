@@ -27,6 +27,7 @@
 #define WF_MAP_FLOW    wf_flow    /* sk_storage: socket -> its rates, both directions */
 #define WF_MAP_PROCS   wf_procs   /* hash: (tgid, dir) -> the process's rates */
 #define WF_MAP_DEVS    wf_devs    /* hash: (netns, ifindex) of a shaped device -> its ifb */
+#define WF_MAP_SEEDS   wf_seeds   /* hash: inode of an open socket -> the owner to give it (iterators) */
 
 /* Ingress shaping (lib/wf_shape.h). A TCP packet from a sender this host cannot
  * pace is redirected from its device into the namespace's ifb device, where an
@@ -86,6 +87,7 @@
 #define WF_OWNER_PACED   0x1 /* Wirefisher set SO_MAX_PACING_RATE on this socket */
 #define WF_OWNER_CLAMPED 0x2 /* counted in its ingress rule's wf_state.tcp_conns (lib/wf_shape.h) */
 #define WF_OWNER_WINDOW  0x4 /* Wirefisher clamped this socket's receive window */
+#define WF_OWNER_CLAIM   0x8 /* only in wf_seeds: replace the socket's owner, not just fill in a missing one */
 
 /* Fixed-point shift of wf_rule.ns_per_byte. */
 #define WF_FP_SHIFT 16

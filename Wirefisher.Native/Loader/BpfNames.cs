@@ -21,17 +21,21 @@ public static class BpfNames
     public const string MapTuples = "wf_tuples";
     public const string MapNames = "wf_names";
     public const string MapConfig = "wf_config";
-    public static readonly string[] Maps = { MapOwner, MapRules, MapState, MapPeers, MapFlow, MapProcs, MapDevs, MapPstate, MapIndex, MapTuples, MapNames, MapConfig };
+    public const string MapSeeds = "wf_seeds";
+    public static readonly string[] Maps = { MapOwner, MapRules, MapState, MapPeers, MapFlow, MapProcs, MapDevs, MapPstate, MapIndex, MapTuples, MapNames, MapConfig, MapSeeds };
 
     public const string ProgSockCreate = "wf_sock_create";
     public const string ProgIngress = "wf_ingress";
     public const string ProgEgress = "wf_egress";
     public const string ProgIterSeed = "wf_iter_seed";
     public const string ProgIterClaim = "wf_iter_claim";
+    public const string ProgIterOwnTcp = "wf_iter_own_tcp";
+    public const string ProgIterOwnUdp = "wf_iter_own_udp";
     public const string ProgSockops = "wf_sockops";
     public const string ProgIterPace = "wf_iter_pace";
     public const string ProgIterIndex = "wf_iter_index";
-    public const string ProgIterConns = "wf_iter_conns";
+    public const string ProgConnsTcp = "wf_conns_tcp";
+    public const string ProgConnsUdp = "wf_conns_udp";
     public const string ProgProcExit = "wf_proc_exit";
     public const string ProgShapeIn = "wf_shape_in";
     public const string ProgTcpClose = "wf_tcp_close";
@@ -44,7 +48,7 @@ public static class BpfNames
     public static readonly string[] TracePrograms = { ProgProcExit, ProgTcpClose, ProgCgroupMkdir };
 
     /// <summary>Iterator programs pinned so that later cmdlets can run them.</summary>
-    public static readonly string[] PinnedPrograms = { ProgIterClaim, ProgIterIndex, ProgIterPace, ProgIterConns, ProgShapeIn };
+    public static readonly string[] PinnedPrograms = { ProgIterClaim, ProgIterOwnTcp, ProgIterOwnUdp, ProgIterIndex, ProgIterPace, ProgConnsTcp, ProgConnsUdp, ProgShapeIn };
 
     /// <summary>Programs attached to the cgroup v2 root, each held by a pinned link of the same name.</summary>
     public static readonly string[] CgroupPrograms = { ProgSockCreate, ProgIngress, ProgEgress, ProgSockops };

@@ -7,13 +7,13 @@ namespace Wirefisher.Native.Loader;
 
 /// <summary>
 /// BPF iterators: a link to a pinned iterator program (optionally with one
-/// word of union bpf_iter_link_info set: a task PID or a map fd), and reading
+/// word of union bpf_iter_link_info set: a task PID), and reading
 /// it to its end, which is when the program does its work.
 /// </summary>
 internal static unsafe class Iterators
 {
-    /// <summary>Offsets in union bpf_iter_link_info of the words Wirefisher sets.</summary>
-    public const int MapFd = 0, TaskPid = LibbpfOpts.IterLinkInfoTaskPid;
+    /// <summary>Offset in union bpf_iter_link_info of the word Wirefisher sets.</summary>
+    public const int TaskPid = LibbpfOpts.IterLinkInfoTaskPid;
 
     /// <summary>A link for the program; infoOffset null = no parameter.</summary>
     public static BpfFd Link(BpfFd prog, int? infoOffset, uint value, string what)

@@ -71,6 +71,7 @@ public static unsafe class WfKernel
             foreach (string name in BpfNames.PinnedPrograms)
                 LibbpfCheck.Int(Libbpf.BpfProgramPin(Program(obj, name), WfPaths.Pin(name)), $"Pinning program {name}");
             RunIterator(obj, BpfNames.ProgIterSeed); // own the sockets that existed before
+            GiveSeededOwners(Netns.All());
             return true;
         }
         catch
@@ -125,22 +126,58 @@ public static unsafe class WfKernel
         }
     }
 
-    /// <summary>Every socket's rates, from the connection iterator over wf_flow.</summary>
+    /// <summary>
+    /// Every TCP and UDP socket's rates (wf_flow), from the tcp and udp
+    /// iterators run in each network namespace.
+    /// </summary>
     public static List<Abi.WfConn> ReadConnections()
     {
-        using var prog = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgIterConns));
-        using var map = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.MapFlow));
-        using var link = Iterators.Link(prog, Iterators.MapFd, (uint)map.Fd, "Creating the connection iterator");
-        byte[] records = Iterators.Read(link.Fd, keep: true);
-        return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Abi.WfConn>(records).ToArray().ToList();
+        using var tcp = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgConnsTcp));
+        using var udp = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgConnsUdp));
+        var all = new List<Abi.WfConn>();
+        foreach (string ns in Netns.All())
+            Netns.Run(ns, () =>
+            {
+                foreach (BpfFd prog in new[] { tcp, udp })
+                {
+                    using var link = Iterators.Link(prog, null, 0, "Creating the connection iterator");
+                    byte[] records = Iterators.Read(link.Fd, keep: true);
+                    lock (all) all.AddRange(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Abi.WfConn>(records).ToArray());
+                }
+            });
+        return all;
     }
 
     /// <summary>Re-tags every socket of one process as its own (the task_file iterator, filtered by PID).</summary>
     public static void ClaimSockets(int pid)
     {
         using var prog = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgIterClaim));
-        using var link = Iterators.Link(prog, Iterators.TaskPid, (uint)pid, $"Creating the socket iterator for PID {pid}");
-        Iterators.Read(link.Fd, keep: false);
+        using (var link = Iterators.Link(prog, Iterators.TaskPid, (uint)pid, $"Creating the socket iterator for PID {pid}"))
+            Iterators.Read(link.Fd, keep: false);
+        GiveSeededOwners(new[] { $"/proc/{pid}/ns/net" });
+    }
+
+    /// <summary>
+    /// Hands the owners a task_file iterator noted in wf_seeds to their TCP and
+    /// UDP sockets (iter/tcp and iter/udp walk the namespace they are created
+    /// in, so they run in each of these), then forgets what is left: sockets
+    /// that closed meanwhile, or live in another namespace than their process.
+    /// </summary>
+    private static void GiveSeededOwners(IEnumerable<string> namespaces)
+    {
+        using var tcp = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgIterOwnTcp));
+        using var udp = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgIterOwnUdp));
+        foreach (string ns in namespaces)
+            Netns.Run(ns, () =>
+            {
+                foreach (var (fd, name) in new[] { (tcp, BpfNames.ProgIterOwnTcp), (udp, BpfNames.ProgIterOwnUdp) })
+                {
+                    using var link = Iterators.Link(fd, null, 0, $"Creating iterator {name}");
+                    Iterators.Read(link.Fd, keep: false);
+                }
+            });
+        using var seeds = new Maps.BpfMap<ulong, Abi.WfOwner>(BpfNames.MapSeeds);
+        foreach (ulong k in seeds.Keys()) seeds.Delete(k);
     }
 
     private static nint Open()

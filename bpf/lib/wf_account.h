@@ -28,7 +28,7 @@ struct {
 	__uint(value_size, 256);
 } wf_scratch SEC(".maps");
 
-_Static_assert(sizeof(struct wf_flowstat) <= 256 && sizeof(struct wf_state) <= 256, "wf_scratch is too small");
+_Static_assert(sizeof(struct wf_flowstat) <= 256 && sizeof(struct wf_state) <= 256 && sizeof(struct wf_owner) <= 256, "wf_scratch is too small");
 
 static __always_inline void *wf_scratch_zeroed(void)
 {

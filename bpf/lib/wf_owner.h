@@ -12,6 +12,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } WF_MAP_OWNER SEC(".maps");
 
+/*
+ * Owners for sockets that were open before Wirefisher (or are claimed by a
+ * new PID rule), keyed by the inode of the socket's file (socket:[INODE] in
+ * /proc/PID/fd). The task_file iterator knows the process but, on kernels that
+ * take socket->sk reached from a file as untrusted (6.18.44-fc-v1045), cannot
+ * give the socket its storage; so it notes the owner here, and the tcp and udp
+ * iterators, whose sockets are trusted, hand it over (wf_seed_apply).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 262144);
+	__type(key, __u64);
+	__type(value, struct wf_owner);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} WF_MAP_SEEDS SEC(".maps");
+
 /* FNV-1a over the name, ASCII letters folded to lower case (as PowerShell
  * compares names). User space has the same function (Abi/NameHash.cs). */
 static __always_inline __u64 wf_name_hash(const char *s)
