@@ -36,6 +36,14 @@ public static unsafe class Shaper
     private static readonly double QueueSeconds = 0.1;
     private const ulong MinQueueBytes = 2 * 65536; // two 64 KiB GRO packets
     private const ulong MaxQueueBytes = 256UL << 20; // bfifo's limit is 32 bits; 100 ms of 20 Gbit/s is plenty
+    // htb's bucket depth. tc's default is rate / HZ + MTU, and tc reads HZ off
+    // /proc/net/psched, which says 10^9 on a high-resolution clock: one frame.
+    // A class then loses every token its timer comes too late for; with the
+    // CPUs busy that held a 10 MiB/s download to 0.81 (CI; 0.988 here idle,
+    // 1.000 with this burst). 5 ms of the rate (4 frames at least) absorbs such
+    // delays; 20 ms did too, but its bursts cost four connections more losses.
+    private static readonly double BurstSeconds = 0.005;
+    private const ulong MinBurstBytes = 4 * 1514;
 
     private sealed record Device(string Name, uint Ifindex, int Mtu, string LinkType, string? Kind, string? Alias);
 
@@ -166,12 +174,13 @@ public static unsafe class Shaper
             var leafRates = Enumerable.Range(0, AbiConst.ShapeOverhead.Length)
                 .Select(k => WireRate(r.Rate, AbiConst.ShapeOverhead[k] - (ether ? 0 : 14), mtu, ether)).ToArray();
             ulong top = leafRates.Max();
-            sb.Append(CultureInfo.InvariantCulture, $"class replace dev {IfbName} parent 1: classid 1:{r.Class:x} htb rate {top * 8}bit ceil {top * 8}bit quantum 1514\n");
+            ulong burst = Burst(top);
+            sb.Append(CultureInfo.InvariantCulture, $"class replace dev {IfbName} parent 1: classid 1:{r.Class:x} htb rate {top * 8}bit ceil {top * 8}bit burst {burst} cburst {burst} quantum 1514\n");
             for (int k = 0; k < leafRates.Length; k++)
             {
                 uint leaf = r.Class | (uint)(k + 1) << AbiConst.ShapeKindShift;
                 ulong limit = Math.Clamp((ulong)(leafRates[k] * QueueSeconds), MinQueueBytes, MaxQueueBytes);
-                sb.Append(CultureInfo.InvariantCulture, $"class replace dev {IfbName} parent 1:{r.Class:x} classid 1:{leaf:x} htb rate 8bit ceil {leafRates[k] * 8}bit quantum 1514\n");
+                sb.Append(CultureInfo.InvariantCulture, $"class replace dev {IfbName} parent 1:{r.Class:x} classid 1:{leaf:x} htb rate 8bit ceil {leafRates[k] * 8}bit cburst {Burst(leafRates[k])} quantum 1514\n");
                 sb.Append(CultureInfo.InvariantCulture, $"qdisc replace dev {IfbName} parent 1:{leaf:x} handle {leaf:x}: bfifo limit {limit}\n");
             }
         }
@@ -180,6 +189,9 @@ public static unsafe class Shaper
             sb.Append(CultureInfo.InvariantCulture, $"class del dev {IfbName} classid 1:{m:x}\n");
         return sb.ToString();
     }
+
+    /// <summary>The bucket depth of an htb class with this rate in bytes per second (see BurstSeconds).</summary>
+    public static ulong Burst(ulong rate) => Math.Clamp((ulong)(rate * BurstSeconds), MinBurstBytes, MaxQueueBytes);
 
     /// <summary>
     /// htb counts whole frames, a limit counts payload: the frame rate that

@@ -53,6 +53,21 @@ Describe 'The ingress shaper' -Tag Kernel {
         (Get-WfLimit -Pid $r2.Pid -Direction Ingress).Mechanism.HasFlag([Wirefisher.LimitMechanism]::Shaped) | Should -BeFalse
     }
 
+    It 'a class holds 5 ms of its rate as burst, not the one frame tc gives by default' {
+        # tc's default is one frame: each late timer then costs tokens (a 10 MiB/s download held 0.81 in CI)
+        Set-WfLimit -Pid $r2.Pid -Rate 10MB -Direction Ingress
+        try {
+            $class = @(tc -n $veth.B -d class show dev wf-ifb | Where-Object { $_ -match 'parent 1: ' -or $_ -match ' root ' } |
+                Where-Object { $_ -match 'rate 8[4-9]\d{3}Kbit|rate 8[4-9]\.\d+Mbit|rate 8[4-9]Mbit' })
+            $class.Count | Should -Be 1 -Because ((tc -n $veth.B -d class show dev wf-ifb) -join "`n")
+            $class[0] -match 'burst (\d+(?:\.\d+)?)(b|Kb|Mb)/' | Should -BeTrue -Because $class[0]
+            $bytes = [double]$Matches[1] * @{ b = 1; Kb = 1KB; Mb = 1MB }[$Matches[2]]
+            $bytes | Should -BeGreaterOrEqual (0.005 * 10MB) -Because $class[0]
+        } finally {
+            Remove-WfLimit -Pid $r2.Pid -Direction Ingress
+        }
+    }
+
     It 'each shaped rule has its own class, and Remove-WfLimit takes only its own' {
         Set-WfLimit -Pid $r2.Pid -Rate 2MB -Direction Ingress   # now shaped too
         @(Get-WfClasses $veth.B).Count | Should -Be 2
