@@ -1,13 +1,14 @@
 #!/usr/bin/env pwsh
 # Wirefisher's front door. Run from the repository root:
-#   dotnet tool restore && dotnet pwsh ./build.ps1 -Task Build|Test|Demo|Bench|Clean
+#   dotnet tool restore && dotnet pwsh ./build.ps1 -Task Build|Test|Demo|Bench|Clean   (Bench: -Quick for a smoke run)
 # Build output goes to out/ (the module to out/Wirefisher); helper scripts live in build/.
 [CmdletBinding()]
 param(
     [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')] [string]$Task = 'Build',
     [string]$Configuration = 'Release',
     [string[]]$TestPath,
-    [switch]$SkipXunit
+    [switch]$SkipXunit,
+    [switch]$Quick   # -Task Bench: short smoke runs, results to out/bench/results (bench/RESULTS.md untouched)
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
@@ -98,7 +99,8 @@ function Build-Bpf {
     New-Item -ItemType Directory -Force -Path $ModuleOut | Out-Null
     foreach ($src in Get-ChildItem (Join-Path $Root 'bpf') -Filter '*.bpf.c') {
         $obj = Join-Path $ModuleOut ($src.Name -replace '\.c$', '.o')
-        Invoke-Native "Compiling $($src.Name)" 'clang' @('-g', '-O2', '-target', 'bpf', "-D__TARGET_ARCH_$arch",
+        # -mcpu=v3: BPF atomics (compare-and-swap, exchange) for the lock-free counters (bpf/lib/wf_account.h)
+        Invoke-Native "Compiling $($src.Name)" 'clang' @('-g', '-O2', '-target', 'bpf', '-mcpu=v3', "-D__TARGET_ARCH_$arch",
             '-Wall', '-I', (Join-Path $Root 'bpf'), '-c', $src.FullName, '-o', $obj)
     }
 }
@@ -215,11 +217,16 @@ function Invoke-Bench {
     $benches = @(Get-ChildItem (Join-Path $Root 'bench') -Filter '*.ps1' -ErrorAction Ignore | Sort-Object Name)
     if ($benches.Count -eq 0) { Write-Step 'Bench: no bench/*.ps1 yet (see bench/README.md)'; return }
     $env:WIREFISHER_BENCH_OUT = Join-Path $Root 'out/bench'
+    # -Quick: only the benchmarks that know a quick run (they say WIREFISHER_BENCH_QUICK), each shortened
+    if ($Quick) { $env:WIREFISHER_BENCH_QUICK = '1'; $benches = @($benches | Where-Object { (Get-Content $_.FullName -Raw) -match 'WIREFISHER_BENCH_QUICK' }) }
     New-Item -ItemType Directory -Force -Path $env:WIREFISHER_BENCH_OUT | Out-Null
     $failed = foreach ($b in $benches) {
         Write-Step "Bench $($b.Name)"
         try { Invoke-FreshPwsh "Bench $($b.Name)" $b.FullName @() } catch { Write-Host "ERROR: $($_.Exception.Message)"; $b.Name }
     }
+    $results = if ($Quick) { Join-Path $env:WIREFISHER_BENCH_OUT 'results' } else { Join-Path $Root 'bench/results' }
+    $md = if ($Quick) { Join-Path $env:WIREFISHER_BENCH_OUT 'RESULTS.md' } else { Join-Path $Root 'bench/RESULTS.md' }
+    Invoke-FreshPwsh 'Writing RESULTS.md' (Join-Path $Root 'build/Write-BenchResults.ps1') @('-ResultsDir', $results, '-OutFile', $md)
     if ($failed) { throw "Benchmarks failed: $($failed -join ', ')" }
 }
 

@@ -58,6 +58,8 @@ int wf_sock_create(struct bpf_sock *sk)
  * pass; then count it. Returns WF_DROP, WF_PASS or WF_PASS_CN. */
 static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 {
+	struct wf_config *cfg = wf_config_get();
+	int rules = cfg && cfg->kinds; /* else: count only; no tuple, no match */
 	struct wf_what w = { .dir = dir };
 	struct bpf_sock *sk = skb->sk;
 	struct wf_owner *o = NULL;
@@ -65,16 +67,17 @@ static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 	struct wf_ids m;
 	__u32 len;
 
-	len = wf_parse_skb(skb, dir, &w.t, &w.proto);
+	len = wf_parse_skb(skb, dir, rules ? &w.t : NULL, &w.proto);
 	if (!len)
 		return WF_PASS; /* pure ACKs and control packets pass free and uncounted */
 	if (sk)
 		sk = bpf_sk_fullsock(sk);
-	if (sk) {
+	if (sk)
 		o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
-		if (wf_config_has(WF_KIND_IFACE))
+	if (sk && rules) {
+		if (cfg->kinds & (1 << WF_KIND_IFACE))
 			w.dev = wf_dev_of_skb(skb);
-		wf_match_sk(sk, o, &w, &m);
+		wf_match_sk(cfg, sk, o, &w, &m);
 		if (m.n) {
 			struct wf_ask a = { .tgid = o ? o->tgid : 0, .dir = dir, .priority = skb->priority, .len = len };
 
@@ -83,7 +86,7 @@ static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 			verdict = wf_police(&m, &a);
 		}
 	}
-	wf_account(skb, o ? o->tgid : 0, dir, len, verdict != WF_DROP);
+	wf_account(sk, o ? o->tgid : 0, dir, len, verdict != WF_DROP);
 	return verdict;
 }
 

@@ -248,10 +248,9 @@ struct wf_rate {
 	__u64 smoothed;
 };
 
-/* Rates of one socket (sk_storage) or of one process and direction (hash). */
+/* Rates of one socket (sk_storage) or of one process (hash), updated
+ * without a lock by wf_rate_add_shared (lib/wf_account.h). */
 struct wf_flowstat {
-	struct bpf_spin_lock lock;
-	__u32 pad;
 	struct wf_rate in;
 	struct wf_rate out;
 };
@@ -305,7 +304,7 @@ _Static_assert(sizeof(struct wf_config) == 80, "wf_config layout changed: update
 _Static_assert(sizeof(struct wf_rule) == 320, "wf_rule layout changed: update Abi/WfRule.cs");
 _Static_assert(sizeof(struct wf_tuple) == 40, "wf_tuple layout changed: update Abi/WfTuple.cs");
 _Static_assert(sizeof(struct wf_rate) == 96, "wf_rate layout changed: update Abi/WfRate.cs");
-_Static_assert(sizeof(struct wf_flowstat) == 200, "wf_flowstat layout changed: update Abi/WfFlowStat.cs");
+_Static_assert(sizeof(struct wf_flowstat) == 192, "wf_flowstat layout changed: update Abi/WfFlowStat.cs");
 _Static_assert(sizeof(struct wf_proc_key) == 8, "wf_proc_key layout changed: update Abi/WfProcKey.cs");
 _Static_assert(sizeof(struct wf_conn) == 328, "wf_conn layout changed: update Abi/WfConn.cs");
 _Static_assert(sizeof(struct wf_state) == 136, "wf_state layout changed: update Abi/WfState.cs");

@@ -6,8 +6,6 @@ namespace Wirefisher.Native.Abi;
 [CField("wf_flowstat"), StructLayout(LayoutKind.Sequential)]
 public struct WfFlowStat
 {
-    [CField("lock")] public uint Lock;
-    [CField("pad")] public uint Pad;
     [CField("in")] public WfRate In;
     [CField("out")] public WfRate Out;
 }

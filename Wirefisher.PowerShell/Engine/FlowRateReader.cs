@@ -41,7 +41,7 @@ public static class FlowRateReader
         using var map = new BpfMap<WfProcKey, WfFlowStat>(BpfNames.MapProcs);
         foreach (WfProcKey k in map.Keys())
         {
-            if (!map.TryLookup(k, out WfFlowStat s, locked: true)) continue;
+            if (!map.TryLookup(k, out WfFlowStat s)) continue;
             int pid = (int)k.Tgid;
             string name = pid == 0 ? Unattributed : ProcessInfo.TryGet(pid)?.Name ?? "";
             if (pid != 0 && name.Length == 0) continue; // exited: leaves the view

@@ -73,23 +73,59 @@ static __always_inline void wf_rate_add(struct wf_rate *r, __u64 now, __u32 len,
 	}
 }
 
-static __always_inline void wf_flowstat_add(struct wf_flowstat *f, __u32 dir, __u64 now, __u32 len, int passed)
+/*
+ * The same update for the counters of sockets and processes, without a lock:
+ * a process's packets come on every CPU at once, and a lock per packet cost
+ * more than all the rest of the monitoring (issue 9). The sums are atomic
+ * adds, so no byte is lost. A window is closed by the one CPU whose
+ * compare-and-swap moves its start on; that CPU takes the window's bytes out
+ * with an exchange and alone writes the rates. Bytes another CPU adds between
+ * the two count in the next window, so a window's rate may be off by a packet
+ * while the totals stay exact. Needs BPF atomics (clang -mcpu=v3).
+ */
+static __always_inline void wf_rate_add_shared(struct wf_rate *r, __u64 now, __u32 len, int passed)
 {
-	bpf_spin_lock(&f->lock);
-	wf_rate_add(dir == WF_DIR_EGRESS ? &f->out : &f->in, now, len, passed);
-	bpf_spin_unlock(&f->lock);
+	__u64 start, dt, wb, inst, sm;
+
+	if (!passed) {
+		__sync_fetch_and_add(&r->dropped_bytes, len);
+		__sync_fetch_and_add(&r->dropped_packets, 1);
+		return;
+	}
+	if (!*(volatile __u64 *)&r->first_ns && __sync_val_compare_and_swap(&r->first_ns, 0, now) == 0)
+		*(volatile __u64 *)&r->win_start_ns = now;
+	*(volatile __u64 *)&r->last_ns = now;
+	__sync_fetch_and_add(&r->bytes, len);
+	__sync_fetch_and_add(&r->packets, 1);
+	__sync_fetch_and_add(&r->win_bytes, len);
+	start = *(volatile __u64 *)&r->win_start_ns;
+	dt = now - start;
+	/* start 0: the first packet's CPU has not written it yet; dt < 0: another CPU's later now */
+	if (!start || (__s64)dt < (__s64)WF_WINDOW_NS || __sync_val_compare_and_swap(&r->win_start_ns, start, now) != start)
+		return;
+	wb = __sync_lock_test_and_set(&r->win_bytes, 0);
+	/* in microseconds, so wb * 1e6 cannot overflow (< 2^44 bytes a window) */
+	inst = wb * 1000000 / (dt / 1000);
+	sm = r->smoothed;
+	r->smoothed = r->windows ? sm - (sm >> 3) + (inst >> 3) : inst;
+	if (inst > r->peak)
+		r->peak = inst;
+	r->instant = inst;
+	__sync_fetch_and_add(&r->windows, 1);
 }
 
-/* Counts one packet for its socket and its process (tgid 0: no known owner). */
-static __always_inline void wf_account(struct __sk_buff *skb, __u32 tgid, __u32 dir, __u32 len, int passed)
+static __always_inline void wf_flowstat_add(struct wf_flowstat *f, __u32 dir, __u64 now, __u32 len, int passed)
+{
+	wf_rate_add_shared(dir == WF_DIR_EGRESS ? &f->out : &f->in, now, len, passed);
+}
+
+/* Counts one packet for its (full) socket, if any, and its process (tgid 0: no known owner). */
+static __always_inline void wf_account(struct bpf_sock *sk, __u32 tgid, __u32 dir, __u32 len, int passed)
 {
 	struct wf_proc_key key = { .tgid = tgid };
 	struct wf_flowstat *f, *zero;
-	struct bpf_sock *sk = skb->sk;
 	__u64 now = bpf_ktime_get_ns();
 
-	if (sk)
-		sk = bpf_sk_fullsock(sk);
 	if (sk) {
 		f = bpf_sk_storage_get(&WF_MAP_FLOW, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 		if (f)

@@ -389,10 +389,9 @@ static __always_inline int wf_what_same(const struct wf_what *a, const struct wf
  * else found now and remembered. Two CPUs may find it at once; both find the
  * same, and the lock keeps each copy whole.
  */
-static __always_inline void wf_match_sk(struct bpf_sock *sk, const struct wf_owner *o,
+static __always_inline void wf_match_sk(struct wf_config *cfg, struct bpf_sock *sk, const struct wf_owner *o,
 					const struct wf_what *w, struct wf_ids *m)
 {
-	struct wf_config *cfg = wf_config_get();
 	struct wf_match_dir *d;
 	struct wf_match *c;
 	__u32 gen;

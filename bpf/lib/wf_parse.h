@@ -81,19 +81,24 @@ static __always_inline int wf_tuple_of_bsk(struct bpf_sock *sk, struct wf_tuple 
 	return wf_tuple_fill(t, sk->family, la, ra, sk->src_port, bpf_ntohs(sk->dst_port), 0);
 }
 
-/* What the flow of a packet is (w->t as this end sees it, w->proto) and its
- * payload bytes (cgroup_skb: skb->data starts at the IP header). Limits are
- * in payload bytes, so a limit of 1 MiB/s means what the receiving
- * application counts. A GSO/GRO super-packet carries one set of headers, so
- * this is exact for those too. A packet it cannot parse counts whole, with
- * an empty tuple. */
-static __always_inline __u32 wf_parse_skb(struct __sk_buff *skb, __u32 dir, struct wf_tuple *t, __u32 *proto)
+/* The tuple of a packet as this end sees it (dir), from its addresses and ports. */
+static __always_inline void wf_tuple_of_pkt(struct wf_tuple *t, __u32 dir, __u32 family, __u32 *src, __u32 *dst,
+					    __u16 sport, __u16 dport)
+{
+	if (dir == WF_DIR_EGRESS)
+		wf_tuple_fill(t, family, src, dst, bpf_ntohs(sport), bpf_ntohs(dport), 0);
+	else
+		wf_tuple_fill(t, family, dst, src, bpf_ntohs(dport), bpf_ntohs(sport), 0);
+}
+
+/* The same as wf_parse_skb, with bpf_skb_load_bytes: for headers that are not
+ * all in the packet's linear part. */
+static __noinline __u32 wf_parse_skb_slow(struct __sk_buff *skb, __u32 dir, struct wf_tuple *t, __u32 *proto)
 {
 	__u32 len = skb->len, l3, l4, src[4] = {}, dst[4] = {}, family;
 	__u16 ports[2] = {};
 	__u8 b[2];
 
-	__builtin_memset(t, 0, sizeof(*t));
 	*proto = 0;
 	if (bpf_skb_load_bytes(skb, 0, b, 1))
 		return len;
@@ -132,13 +137,82 @@ static __always_inline __u32 wf_parse_skb(struct __sk_buff *skb, __u32 dir, stru
 	}
 	if (l4 && bpf_skb_load_bytes(skb, l3, ports, 4))
 		ports[0] = ports[1] = 0;
-	if (dir == WF_DIR_EGRESS)
-		wf_tuple_fill(t, family, src, dst, bpf_ntohs(ports[0]), bpf_ntohs(ports[1]), 0);
-	else
-		wf_tuple_fill(t, family, dst, src, bpf_ntohs(ports[1]), bpf_ntohs(ports[0]), 0);
+	if (t)
+		wf_tuple_of_pkt(t, dir, family, src, dst, ports[0], ports[1]);
 	if (!l4)
 		return len > l3 ? len - l3 : 0;
 	return len > l3 + l4 ? len - l3 - l4 : 0;
+}
+
+/* What the flow of a packet is (*t as this end sees it, *proto) and its
+ * payload bytes (cgroup_skb: skb->data starts at the IP header). Limits are
+ * in payload bytes, so a limit of 1 MiB/s means what the receiving
+ * application counts. A GSO/GRO super-packet carries one set of headers, so
+ * this is exact for those too. A packet it cannot parse counts whole, with
+ * an empty tuple. t may be NULL when no rule needs it (then only the length
+ * and protocol are read). The headers are read in place (direct packet
+ * access, about a third of the cost of bpf_skb_load_bytes per packet);
+ * wf_parse_skb_slow reads them when they are not all linear. */
+static __always_inline __u32 wf_parse_skb(struct __sk_buff *skb, __u32 dir, struct wf_tuple *t, __u32 *proto)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u32 len = skb->len, l3, hl, src[4] = {}, dst[4] = {}, family;
+	__u16 sport = 0, dport = 0;
+	__u8 p;
+	void *l4;
+
+	if (t)
+		__builtin_memset(t, 0, sizeof(*t));
+	if (data + sizeof(struct ipv6hdr) > end)
+		return wf_parse_skb_slow(skb, dir, t, proto);
+	if ((*(__u8 *)data >> 4) == 4) {
+		struct iphdr *ip = data;
+
+		l3 = ip->ihl * 4;
+		if (l3 < sizeof(*ip))
+			return wf_parse_skb_slow(skb, dir, t, proto);
+		p = ip->protocol;
+		src[0] = ip->saddr;
+		dst[0] = ip->daddr;
+		family = 2;
+	} else if ((*(__u8 *)data >> 4) == 6) {
+		struct ipv6hdr *ip6 = data;
+
+		l3 = sizeof(*ip6);
+		p = ip6->nexthdr;
+		if (t) {
+			__builtin_memcpy(src, &ip6->saddr, 16);
+			__builtin_memcpy(dst, &ip6->daddr, 16);
+		}
+		family = 10;
+	} else {
+		*proto = 0;
+		return len;
+	}
+	l4 = data + l3;
+	if (p == WF_IPPROTO_TCP) {
+		struct tcphdr *th = l4;
+
+		if ((void *)(th + 1) > end)
+			return wf_parse_skb_slow(skb, dir, t, proto);
+		hl = l3 + th->doff * 4;
+		sport = th->source;
+		dport = th->dest;
+	} else if (p == WF_IPPROTO_UDP) {
+		struct udphdr *uh = l4;
+
+		if ((void *)(uh + 1) > end)
+			return wf_parse_skb_slow(skb, dir, t, proto);
+		hl = l3 + sizeof(*uh);
+		sport = uh->source;
+		dport = uh->dest;
+	} else {
+		hl = l3;
+	}
+	*proto = p;
+	if (t)
+		wf_tuple_of_pkt(t, dir, family, src, dst, sport, dport);
+	return len > hl ? len - hl : 0;
 }
 
 #endif
