@@ -1,0 +1,206 @@
+<#
+.SYNOPSIS
+What monitoring costs a busy host (issue 9, sections 2 and 3). Unlimited throughput
+over a veth pair between two network namespaces this script makes, and over loopback:
+TCP with 1 and 4 streams (iperf3, median of the runs) and 64-byte UDP packets per second
+received, with Wirefisher disabled, enabled with monitoring only, and enabled with 1,000
+rules of mixed kinds none of which match; runs alternate between the three so that drift
+cancels. Then the programs' own cost per run (kernel.bpf_stats_enabled: run_time_ns /
+run_cnt) under 64-byte UDP on the veth pair with 1, 100 and 10,000 rules (1,000 in a quick run).
+
+Writes bench/results/monitoring.json (out/bench/results with -Quick), which
+build/Write-BenchResults.ps1 turns into tables of bench/RESULTS.md. No timing is asserted.
+
+.EXAMPLE
+dotnet pwsh bench/Measure-Monitoring.ps1            # about 6 minutes
+dotnet pwsh bench/Measure-Monitoring.ps1 -Quick     # 1 s runs, once: a smoke run
+#>
+param([int] $Seconds = 5, [int] $Runs = 3, [switch] $Quick)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$root = Split-Path $PSScriptRoot
+Import-Module ($env:WIREFISHER_MODULE ?? "$root/out/Wirefisher/Wirefisher.psd1")
+if ($Quick -or $env:WIREFISHER_BENCH_QUICK) { $Quick = $true; $Seconds = 1; $Runs = 1 }
+$outDir = if ($Quick) { Join-Path ($env:WIREFISHER_BENCH_OUT ?? "$root/out/bench") 'results' } else { "$root/bench/results" }
+
+$tag = Get-Random -Minimum 1000 -Maximum 9999
+$nsA = "wfba$tag"; $nsB = "wfbb$tag"
+$addrB = '10.203.0.2'
+$port = Get-Random -Minimum 41000 -Maximum 49000
+$cg = $null
+
+function New-BenchVeth {
+    ip netns add $nsA; ip netns add $nsB
+    ip link add "wfb$tag-a" netns $nsA type veth peer name "wfb$tag-b" netns $nsB
+    ip -n $nsA addr add 10.203.0.1/24 dev "wfb$tag-a"; ip -n $nsB addr add "$addrB/24" dev "wfb$tag-b"
+    foreach ($n in $nsA, $nsB) { ip -n $n link set lo up }
+    ip -n $nsA link set "wfb$tag-a" up; ip -n $nsB link set "wfb$tag-b" up
+}
+
+function Invoke-Iperf([string] $Path, [string[]] $ClientArgs) {
+    # one iperf3 run on a path ('veth' or 'loopback'); returns its JSON
+    $ns = if ($Path -eq 'veth') { @('ip', 'netns', 'exec', $nsB) } else { @() }
+    $cns = if ($Path -eq 'veth') { @('ip', 'netns', 'exec', $nsA) } else { @() }
+    $target = if ($Path -eq 'veth') { $addrB } else { '127.0.0.1' }
+    $srvCmd = @($ns) + @('iperf3', '-s', '-1', '-p', "$port")
+    $srv = [Diagnostics.ProcessStartInfo]::new($srvCmd[0])
+    foreach ($a in $srvCmd | Select-Object -Skip 1) { $srv.ArgumentList.Add($a) }
+    $srv.RedirectStandardOutput = $true
+    $server = [Diagnostics.Process]::Start($srv)
+    try {
+        Start-Sleep -Milliseconds 400
+        $cmd = @($cns) + @('iperf3', '-c', $target, '-p', $port, '-t', $Seconds, '-J') + $ClientArgs
+        $json = & $cmd[0] @($cmd | Select-Object -Skip 1) | Out-String
+        $json | ConvertFrom-Json
+    } finally {
+        if (-not $server.WaitForExit(3000)) { $server.Kill() }
+    }
+}
+
+function Measure-Load([string] $Path, [string] $Load) {
+    switch ($Load) {
+        'tcp1' { (Invoke-Iperf $Path @()).end.sum_received.bits_per_second / 1e9 }
+        'tcp4' { (Invoke-Iperf $Path @('-P', '4')).end.sum_received.bits_per_second / 1e9 }
+        'udp64' {
+            $s = (Invoke-Iperf $Path @('-u', '-b', '0', '-l', '64')).end.sum
+            ($s.packets - $s.lost_packets) / $s.seconds / 1e3
+        }
+    }
+}
+
+function Set-Mode([string] $Mode) {
+    Disable-Wirefisher | Out-Null
+    if ($Mode -eq 'disabled') { return }
+    Enable-Wirefisher | Out-Null
+    if ($Mode -eq 'rules1000') { Add-UnmatchedRules 1000 }
+}
+
+function Add-UnmatchedRules([int] $Count) {
+    # rules of every kind, none of which matches the measured traffic (its ports, users and processes)
+    $ports = [math]::Min(1000, [math]::Ceiling($Count / 2))
+    if ($Count -le 1) { Set-WfLimit -Protocol TCP -RemotePort 20001 -Rate 10MB -Direction Ingress; return }
+    1..$ports | ForEach-Object { [pscustomobject]@{ Protocol = 'TCP'; RemotePort = 20000 + $_ } } | Set-WfLimit -Rate 10MB -Direction Ingress
+    $rest = $Count - $ports
+    if ($rest -ge 200) {
+        Set-WfLimit -ProcessName (1..100 | ForEach-Object { "wfnone$_" }) -Rate 10MB -Direction Egress
+        Set-WfLimit -ProcessName (1..40 | ForEach-Object { "wfp$_*" }) -Rate 10MB -Direction Ingress
+        if (-not $script:cg) {
+            $script:cg = Join-Path (Get-WfStatus).Cgroup2Path "wfbench-$tag"
+            New-Item -ItemType Directory $script:cg | Out-Null
+        }
+        Set-WfLimit -Cgroup $script:cg -Rate 10MB -Direction Ingress
+        $rest -= 141
+    }
+    if ($rest -gt 0) { Set-WfLimit -User (1..$rest | ForEach-Object { 100000 + $_ }) -Rate 10MB -Direction Ingress }
+}
+
+function Get-ProgStats {
+    # bpftool leaves a counter out while it is 0
+    bpftool -j prog show | ConvertFrom-Json | Where-Object { $_.name -in 'wf_ingress', 'wf_egress' } | ForEach-Object {
+        [pscustomobject]@{ Name = $_.name; Cnt = [double]($_.PSObject.Properties['run_cnt']?.Value ?? 0); Ns = [double]($_.PSObject.Properties['run_time_ns']?.Value ?? 0) }
+    }
+}
+
+function Measure-PacketCost {
+    sysctl -qw kernel.bpf_stats_enabled=1
+    try {
+        $before = @(Get-ProgStats)
+        $null = Measure-Load 'veth' 'udp64'
+        $after = @(Get-ProgStats)
+    } finally { sysctl -qw kernel.bpf_stats_enabled=0 }
+    $cost = @{}
+    foreach ($a in $after) {
+        $b = $before | Where-Object Name -eq $a.Name
+        $cost[$a.Name] = ($a.Ns - $b.Ns) / [math]::Max(1, $a.Cnt - $b.Cnt)
+    }
+    $cost
+}
+
+$modes = 'disabled', 'monitoring', 'rules1000'
+$loads = [ordered]@{ tcp1 = 'TCP 1 stream, Gbit/s'; tcp4 = 'TCP 4 streams, Gbit/s'; udp64 = 'UDP 64 B, kpkt/s received' }
+$samples = @{}
+try {
+    New-BenchVeth
+    foreach ($run in 1..$Runs) {
+        foreach ($mode in $modes) {
+            Set-Mode $mode
+            foreach ($path in 'veth', 'loopback') {
+                foreach ($load in $loads.Keys) {
+                    $key = "$path|$load|$mode"
+                    if (-not $samples[$key]) { $samples[$key] = [Collections.Generic.List[double]]::new() }
+                    $samples[$key].Add((Measure-Load $path $load))
+                }
+            }
+        }
+    }
+    # a quick run stops at 1,000: one Set-WfLimit of 9,000 users takes about 100 s (see the closing note of issue 9)
+    $costRows = foreach ($n in 1, 100, $(if ($Quick) { 1000 } else { 10000 })) {
+        Set-Mode 'monitoring'
+        Add-UnmatchedRules $n
+        $count = @(Get-WfLimit).Count
+        $c = Measure-PacketCost
+        [ordered]@{ rules = $count; wf_ingress_ns = [math]::Round($c['wf_ingress'], 0); wf_egress_ns = [math]::Round($c['wf_egress'], 0) }
+    }
+} finally {
+    Disable-Wirefisher -ErrorAction SilentlyContinue | Out-Null
+    if ($cg -and (Test-Path $cg)) { rmdir $cg 2>$null }
+    ip netns del $nsA 2>$null; ip netns del $nsB 2>$null
+}
+
+function Get-Median([double[]] $x) { $s = @($x | Sort-Object); if ($s.Count % 2) { $s[[int][math]::Floor($s.Count / 2)] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 } }
+$overheadRows = foreach ($path in 'veth', 'loopback') {
+    foreach ($load in $loads.Keys) {
+        $m = @{}; foreach ($mode in $modes) { $m[$mode] = Get-Median $samples["$path|$load|$mode"] }
+        [ordered]@{
+            path = $path; load = $loads[$load]
+            disabled = [math]::Round($m.disabled, 2); monitoring = [math]::Round($m.monitoring, 2); rules1000 = [math]::Round($m.rules1000, 2)
+            monitoring_ratio = [math]::Round($m.monitoring / $m.disabled, 3); rules1000_ratio = [math]::Round($m.rules1000 / $m.disabled, 3)
+        }
+    }
+}
+
+# which of issue 9's targets this run met
+$udpMin = ($overheadRows | Where-Object { $_.load -like 'UDP*' } | ForEach-Object { $_.monitoring_ratio } | Measure-Object -Minimum).Minimum
+$tcpMin = ($overheadRows | Where-Object { $_.load -like 'TCP*' } | ForEach-Object { $_.monitoring_ratio } | Measure-Object -Minimum).Minimum
+$vethMin = ($overheadRows | Where-Object { $_.path -eq 'veth' } | ForEach-Object { $_.monitoring_ratio } | Measure-Object -Minimum).Minimum
+$worstNs = ($costRows | ForEach-Object { $_.wf_ingress_ns; $_.wf_egress_ns } | Measure-Object -Maximum).Maximum
+$scale = [math]::Max($costRows[-1].wf_ingress_ns / [math]::Max(1, $costRows[0].wf_ingress_ns), $costRows[-1].wf_egress_ns / [math]::Max(1, $costRows[0].wf_egress_ns))
+function Get-Verdict([bool] $Met, [string] $Text) { "$(if ($Met) { 'met' } else { 'missed' }): $Text" }
+$overheadVerdict = @(
+    Get-Verdict ($udpMin -ge 0.97) ('64-byte UDP with monitoring >= 0.97 of disabled (worst path: {0:N3})' -f $udpMin)
+    Get-Verdict ($tcpMin -ge 0.98) ('TCP with monitoring >= 0.98 of disabled (worst: {0:N3})' -f $tcpMin)
+    Get-Verdict ($vethMin -ge 0.97) ('monitoring costs under 3 % of unlimited veth throughput (worst: {0:N3})' -f $vethMin)
+)
+$costVerdict = @(
+    Get-Verdict ($worstNs -lt 100) ('each packet program under 100 ns per run (worst: {0} ns)' -f $worstNs)
+    Get-Verdict ($worstNs -lt 50) ('under 50 ns per run, the aim (worst: {0} ns)' -f $worstNs)
+    Get-Verdict ($scale -le 1.2) ('{0} rules within 1.2x of {1} (worst: {2:N2}x)' -f $costRows[-1].rules, $costRows[0].rules, $scale)
+)
+
+$result = [ordered]@{
+    name = 'monitoring'; date = (Get-Date -Format 'yyyy-MM-dd'); kernel = (uname -r); cpus = [Environment]::ProcessorCount
+    quick = [bool]$Quick; seconds = $Seconds; runs = $Runs
+    command = 'dotnet pwsh bench/Measure-Monitoring.ps1' + $(if ($Quick) { ' -Quick' } else { '' })
+    sections = @(
+        [ordered]@{
+            title = '2. Overhead: unlimited throughput, median of the runs, runs alternating'
+            columns = 'path', 'load', 'disabled', 'monitoring', 'rules1000', 'monitoring_ratio', 'rules1000_ratio'
+            rows = @($overheadRows)
+            targets = $overheadVerdict
+        }
+        [ordered]@{
+            title = '3. Per-packet cost: run_time_ns / run_cnt under 64-byte UDP on veth'
+            columns = 'rules', 'wf_ingress_ns', 'wf_egress_ns'
+            rows = @($costRows)
+            targets = $costVerdict
+        }
+    )
+}
+New-Item -ItemType Directory -Force $outDir | Out-Null
+$file = Join-Path $outDir 'monitoring.json'
+$result | ConvertTo-Json -Depth 6 | Set-Content $file
+foreach ($r in $overheadRows) { '{0,-8} {1,-26} disabled {2,8} monitoring {3,8} ({4:N3}) 1000 rules {5,8} ({6:N3})' -f $r.path, $r.load, $r.disabled, $r.monitoring, $r.monitoring_ratio, $r.rules1000, $r.rules1000_ratio }
+foreach ($r in $costRows) { '{0,6} rules: wf_ingress {1} ns, wf_egress {2} ns per run' -f $r.rules, $r.wf_ingress_ns, $r.wf_egress_ns }
+$overheadVerdict + $costVerdict
+"written: $file"
+"command: $($result.command)"

@@ -1,0 +1,56 @@
+# The benchmark's quick run, so that it cannot rot (issue 9). No timing is asserted: only that
+# it runs to its end, measures something in every cell and that RESULTS.md is made from it.
+
+BeforeAll {
+    Import-Module "$PSScriptRoot/WfTestHelpers.psm1" -Force
+    Assert-WfKernelTestable
+    $script:root = Resolve-Path "$PSScriptRoot/../.."
+}
+
+Describe 'bench/Measure-Monitoring.ps1 -Quick' -Tag Kernel {
+    BeforeAll {
+        $env:WIREFISHER_BENCH_OUT = Join-Path $TestDrive 'bench'
+        $script:log = & dotnet pwsh -NoProfile -NonInteractive -File "$root/bench/Measure-Monitoring.ps1" -Quick 2>&1 | Out-String
+        $script:exit = $LASTEXITCODE
+        $script:file = Join-Path $TestDrive 'bench/results/monitoring.json'
+        $script:result = if (Test-Path $file) { Get-Content $file -Raw | ConvertFrom-Json } else { $null }
+    }
+    AfterAll { Remove-Item Env:WIREFISHER_BENCH_OUT -ErrorAction SilentlyContinue }
+
+    It 'runs to its end and writes its JSON' {
+        $exit | Should -Be 0 -Because $log
+        $result | Should -Not -BeNullOrEmpty -Because $log
+        $result.quick | Should -BeTrue
+    }
+
+    It 'measures every path, load and mode' {
+        $rows = @($result.sections[0].rows)
+        $rows.Count | Should -Be 6
+        foreach ($r in $rows) {
+            foreach ($c in 'disabled', 'monitoring', 'rules1000') { $r.$c | Should -BeGreaterThan 0 -Because "$($r.path) $($r.load) $c" }
+        }
+    }
+
+    It 'reads the programs'' cost with 1, 100 and 1,000 rules (10,000 in a full run)' {
+        $rows = @($result.sections[1].rows)
+        @($rows | ForEach-Object rules) | Should -Be @(1, 100, 1000)
+        foreach ($r in $rows) { $r.wf_ingress_ns | Should -BeGreaterThan 0; $r.wf_egress_ns | Should -BeGreaterThan 0 }
+        @($result.sections | ForEach-Object { $_.targets }) | Should -Match '^(met|missed): '
+    }
+
+    It 'leaves no rule, namespace or cgroup behind' {
+        @(ip netns list | Where-Object { $_ -match '^wfb[ab]\d+' }).Count | Should -Be 0
+        @(Get-ChildItem /sys/fs/cgroup, /sys/fs/cgroup/unified -Directory -Filter 'wfbench-*' -ErrorAction Ignore).Count | Should -Be 0
+        Test-Path /sys/fs/bpf/wirefisher/wf_rules | Should -BeFalse -Because 'the benchmark disables Wirefisher at its end'
+    }
+
+    It 'makes RESULTS.md with a table per section and the targets it met or missed' {
+        $md = Join-Path $TestDrive 'RESULTS.md'
+        & dotnet pwsh -NoProfile -NonInteractive -File "$root/build/Write-BenchResults.ps1" -ResultsDir (Join-Path $TestDrive 'bench/results') -OutFile $md | Out-Null
+        $text = Get-Content $md -Raw
+        $text | Should -Match '### 2\. Overhead'
+        $text | Should -Match '### 3\. Per-packet cost'
+        $text | Should -Match '\| veth \| TCP 1 stream'
+        $text | Should -Match '- (met|missed): '
+    }
+}
