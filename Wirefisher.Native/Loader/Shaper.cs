@@ -48,16 +48,21 @@ public static unsafe class Shaper
     private sealed record Device(string Name, uint Ifindex, int Mtu, string LinkType, string? Kind, string? Alias);
 
     /// <summary>
-    /// Shapes exactly these rules in the namespaces given, and takes the shaper
-    /// out of every other namespace it is in.
+    /// Shapes exactly these rules, each in the namespaces given for it (paths
+    /// such as /proc/PID/ns/net), and takes the shaper out of every other
+    /// namespace it is in. A namespace gets classes only for the rules that
+    /// apply there, so that rules without a process anywhere cost no tc work.
     /// </summary>
-    public static void Sync(IReadOnlyCollection<ShapedRule> rules, IEnumerable<string> nsPaths)
+    public static void Sync(IReadOnlyCollection<(ShapedRule Rule, string NsPath)> placements)
     {
         var known = Netns.ByInode();
-        var want = rules.Count == 0 ? new HashSet<ulong>() : nsPaths.Select(Netns.Inode).Where(i => i > 0).ToHashSet();
-        foreach (ulong ns in ShapedNamespaces().Where(n => !want.Contains(n)).ToList())
+        var want = new Dictionary<ulong, HashSet<ShapedRule>>();
+        foreach (var (rule, path) in placements)
+            if (Netns.Inode(path) is ulong ino and > 0)
+                (want.TryGetValue(ino, out var set) ? set : want[ino] = new HashSet<ShapedRule>()).Add(rule);
+        foreach (ulong ns in ShapedNamespaces().Where(n => !want.ContainsKey(n)).ToList())
             TearDown(ns, known.GetValueOrDefault(ns));
-        foreach (ulong ns in want)
+        foreach (var (ns, rules) in want)
             if (known.TryGetValue(ns, out string? path))
                 SetUp(path, ns, rules);
     }

@@ -10,34 +10,34 @@ namespace Wirefisher.Engine;
 /// Which rules the ingress shaper holds, and where: every ingress rule that is
 /// not watch-only or -NoShaping gets an htb class, in the network namespace of
 /// each process such a rule applies to now (and, for device and address rules,
-/// this one). The native half is <see cref="Shaper"/>.
+/// this one), and only there. The native half is <see cref="Shaper"/>.
 /// </summary>
 public static class Shaping
 {
     /// <summary>Makes the shaper match the rules now in the kernel.</summary>
     internal static void Sync(IReadOnlyList<RuleService.Loaded> rules)
     {
-        var shaped = rules.Where(l => IsShaped(l.Rule)).ToList();
-        var namespaces = new HashSet<string>();
+        var placements = new List<(ShapedRule, string)>();
         ProcessScan? scan = null;
-        foreach (var l in shaped)
+        foreach (var l in rules.Where(l => IsShaped(l.Rule)))
         {
+            var shaped = new ShapedRule(l.Rule.ShapeClass, l.Rule.Rate);
             switch (l.Target.Kind)
             {
                 case RuleKind.Process:
                     if (ProcessInfo.IsAlive((int)l.Rule.Target, l.Rule.StartMinNs, l.Rule.StartMaxNs))
-                        namespaces.Add($"/proc/{l.Rule.Target}/ns/net");
+                        placements.Add((shaped, $"/proc/{l.Rule.Target}/ns/net"));
                     break;
                 case RuleKind.Interface or RuleKind.Tuple:
-                    namespaces.Add("/proc/self/ns/net");
+                    placements.Add((shaped, "/proc/self/ns/net"));
                     break;
                 default:
-                    foreach (var e in (scan ??= ProcessScan.Now()).Matching(l.Target))
-                        namespaces.Add($"/proc/{e.Pid}/ns/net");
+                    foreach (string ns in (scan ??= ProcessScan.Now()).Matching(l.Target).Select(e => $"/proc/{e.Pid}/ns/net").Distinct())
+                        placements.Add((shaped, ns));
                     break;
             }
         }
-        Shaper.Sync(shaped.Select(l => new ShapedRule(l.Rule.ShapeClass, l.Rule.Rate)).ToList(), namespaces.Where(File.Exists));
+        Shaper.Sync(placements.Where(p => File.Exists(p.Item2)).ToList());
     }
 
     /// <summary>

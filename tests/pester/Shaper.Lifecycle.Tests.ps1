@@ -53,6 +53,17 @@ Describe 'The ingress shaper' -Tag Kernel {
         (Get-WfLimit -Pid $r2.Pid -Direction Ingress).Mechanism.HasFlag([Wirefisher.LimitMechanism]::Shaped) | Should -BeFalse
     }
 
+    It 'a rule that applies to no process of a namespace adds no class there' {
+        # each namespace gets classes only for its own rules: 9,000 user rules without processes took 97 s of tc before
+        $before = @(Get-WfClasses $veth.B).Count
+        Set-WfLimit -User 4000123, 4000124 -Rate 1MB -Direction Ingress
+        try {
+            @(Get-WfClasses $veth.B).Count | Should -Be $before
+        } finally {
+            Remove-WfLimit -Name user-4000123, user-4000124 -ErrorAction SilentlyContinue
+        }
+    }
+
     It 'a class holds 5 ms of its rate as burst, not the one frame tc gives by default' {
         # tc's default is one frame: each late timer then costs tokens (a 10 MiB/s download held 0.81 in CI)
         Set-WfLimit -Pid $r2.Pid -Rate 10MB -Direction Ingress
