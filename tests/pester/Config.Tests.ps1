@@ -21,6 +21,13 @@ BeforeAll {
         @($out | Select-String -Pattern '^\s+(\w+) ' | ForEach-Object { $_.Matches[0].Groups[1].Value }) | Sort-Object -Unique
     }
     function Get-WfRuleView { Get-WfLimit | Sort-Object Name, Direction | ForEach-Object { "$($_.Name)|$($_.Kind)|$($_.Target)|$($_.Direction)|$($_.Rate)|$($_.TimeScale)|$($_.WatchOnly)|$($_.PerProcess)" } }
+    function Assert-ConfigHeld($Pair, [string] $What) {
+        # the rule a config file made holds this pair to its 1 MiB/s
+        $m = Measure-WfLimitAccuracy $Pair -Rate 1MB -Seconds 6
+        Write-Host "    config ${What}: $($m.Text)"
+        $m.MeanRatio | Should -BeGreaterOrEqual 0.97
+        $m.MeanRatio | Should -BeLessOrEqual 1.03
+    }
     function Get-WfCcView { Get-WfCongestionControl | Sort-Object Name | ForEach-Object { "$($_.Name)|$($_.Kind)|$($_.Target)|$($_.Algorithm)" } }
 }
 
@@ -96,36 +103,22 @@ kafka:
             (Get-WfLimit -Kind Tuple).Target | Should -Be "TCP local 127.0.0.1 port $port"
             (Get-WfLimit -Kind Tuple).TimeScale | Should -Be ([timespan]::FromMilliseconds(500)) -Because '500ms is half a second (the original made it 0)'
             (Get-WfCongestionControl).Algorithm | Should -Be 'cubic'
-            $m = Measure-WfLimitAccuracy $pair -Rate 1MB -Seconds 6
-            Write-Host "    config process_rule: $($m.Text)"
-            $m.MeanRatio | Should -BeGreaterOrEqual 0.97
-            $m.MeanRatio | Should -BeLessOrEqual 1.03
+            Assert-ConfigHeld $pair process_rule
         } finally { Stop-WfTrafficPair $pair }
         $pair = Start-WfTrafficPair -Proto tcp -Scale 2 -Port $port
         try {
-            $m = Measure-WfLimitAccuracy $pair -Rate 1MB -Seconds 6
-            Write-Host "    config ip_pro_port_rule: $($m.Text)"
-            $m.MeanRatio | Should -BeGreaterOrEqual 0.97
-            $m.MeanRatio | Should -BeLessOrEqual 1.03
+            Assert-ConfigHeld $pair ip_pro_port_rule
         } finally { Stop-WfTrafficPair $pair }
     }
 }
 
 Describe 'The original config.yaml, cgroup and eth modules' -Tag Kernel {
     BeforeAll {
-        # a veth pair between this namespace (10.213.0.1) and one the test makes (10.213.0.2)
-        $script:tag = "wfc$(Get-Random -Maximum 9999)"
-        $script:ns = "$tag-n"
-        ip netns add $ns
-        ip link add "$tag-h" type veth peer name "$tag-p"
-        ip link set "$tag-p" netns $ns
-        ip addr add 10.213.0.1/24 dev "$tag-h"; ip link set "$tag-h" up
-        ip -n $ns addr add 10.213.0.2/24 dev "$tag-p"; ip -n $ns link set "$tag-p" up; ip -n $ns link set lo up
+        $script:hv = New-WfHostVeth -Net 213 -Prefix "wfc$(Get-Random -Maximum 9999)"
     }
     AfterAll {
         Disable-Wirefisher
-        ip link del "$tag-h" 2>$null
-        ip netns del $ns 2>$null
+        Remove-WfHostVeth $hv
     }
 
     It 'its cgroup_rule and eth_rule really limit' {
@@ -140,7 +133,7 @@ cgroup_module:
 
 eth_module:
   eth_rule:
-    target_if: $tag-h
+    target_if: $($hv.Device)
     rate_bps: 1M
     gress: ingress
     time_scale: 1s
@@ -148,17 +141,11 @@ eth_module:
         Import-WfConfig -Path $file
         $pair = Start-WfTrafficPair -Proto tcp -Scale 2 -ReceiverCgroup $cg
         try {
-            $m = Measure-WfLimitAccuracy $pair -Rate 1MB -Seconds 6
-            Write-Host "    config cgroup_rule: $($m.Text)"
-            $m.MeanRatio | Should -BeGreaterOrEqual 0.97
-            $m.MeanRatio | Should -BeLessOrEqual 1.03
+            Assert-ConfigHeld $pair cgroup_rule
         } finally { Stop-WfTrafficPair $pair }
-        $pair = Start-WfTrafficPair -Proto tcp -Scale 2 -Address 10.213.0.1 -SenderNetns $ns
+        $pair = Start-WfTrafficPair -Proto tcp -Scale 2 -Address $hv.HostAddress -SenderNetns $hv.Netns
         try {
-            $m = Measure-WfLimitAccuracy $pair -Rate 1MB -Seconds 6
-            Write-Host "    config eth_rule: $($m.Text)"
-            $m.MeanRatio | Should -BeGreaterOrEqual 0.97
-            $m.MeanRatio | Should -BeLessOrEqual 1.03
+            Assert-ConfigHeld $pair eth_rule
         } finally { Stop-WfTrafficPair $pair }
     }
 }

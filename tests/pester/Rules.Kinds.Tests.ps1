@@ -113,34 +113,26 @@ Describe 'Rules by user and cgroup' -Tag Kernel {
 
 Describe 'Rules by device and by address, protocol and port' -Tag Kernel {
     BeforeAll {
-        # a veth pair between this namespace (10.212.0.1) and one the test makes (10.212.0.2)
-        $script:tag = "wfi$(Get-Random -Maximum 9999)"
-        $script:ns = "$tag-n"
-        ip netns add $ns
-        ip link add "$tag-h" type veth peer name "$tag-p"
-        ip link set "$tag-p" netns $ns
-        ip addr add 10.212.0.1/24 dev "$tag-h"; ip link set "$tag-h" up
-        ip -n $ns addr add 10.212.0.2/24 dev "$tag-p"; ip -n $ns link set "$tag-p" up; ip -n $ns link set lo up
+        $script:hv = New-WfHostVeth -Net 212 -Prefix "wfi$(Get-Random -Maximum 9999)"
         $script:veth = New-WfVethPair
     }
     AfterAll {
-        ip link del "$tag-h" 2>$null
-        ip netns del $ns 2>$null
+        Remove-WfHostVeth $hv
         if ($veth) { Remove-WfVethPair $veth }
     }
     AfterEach { Get-WfLimit | Remove-WfLimit }
 
     It 'an -Interface rule holds <_> TCP through the device' -ForEach 'Ingress', 'Egress' {
-        Set-WfLimit -Interface "$tag-h" -Rate 1MB -Direction $_
+        Set-WfLimit -Interface $hv.Device -Rate 1MB -Direction $_
         $pair = if ($_ -eq 'Ingress') {
-            Start-WfTrafficPair -Proto tcp -Scale 2 -Address 10.212.0.1 -SenderNetns $ns
+            Start-WfTrafficPair -Proto tcp -Scale 2 -Address $hv.HostAddress -SenderNetns $hv.Netns
         } else {
-            Start-WfTrafficPair -Proto tcp -Scale 2 -Address 10.212.0.2 -ReceiverNetns $ns
+            Start-WfTrafficPair -Proto tcp -Scale 2 -Address $hv.NsAddress -ReceiverNetns $hv.Netns
         }
         try {
             Assert-Held $pair 1MB "interface $_"
             # the traffic of the sockets routed through the device, by device
-            $dev = Get-WfFlowRate -By Interface -Direction $_ | Where-Object Interface -eq "$tag-h"
+            $dev = Get-WfFlowRate -By Interface -Direction $_ | Where-Object Interface -eq $hv.Device
             if ($_ -eq 'Ingress') {
                 $dev.Connections | Should -BeGreaterOrEqual 1
                 $dev.Average / 1MB | Should -BeGreaterOrEqual 0.8 -Because "its sockets got about 1 MiB/s ($($dev.Average) B/s)"

@@ -206,4 +206,22 @@ function Remove-WfVethPair {
     foreach ($n in $Pair.A, $Pair.B) { if ($n) { ip netns del $n 2>$null } }
 }
 
+function New-WfHostVeth {
+    <# A veth pair between this namespace (10.<Net>.0.1 on Device) and one it makes (10.<Net>.0.2 in Netns). #>
+    param([Parameter(Mandatory)] [int] $Net, [string] $Prefix = "wfh$(Get-Random -Maximum 9999)")
+    $ns = "$Prefix-n"
+    ip netns add $ns
+    ip link add "$Prefix-h" type veth peer name "$Prefix-p"
+    ip link set "$Prefix-p" netns $ns
+    ip addr add "10.$Net.0.1/24" dev "$Prefix-h"; ip link set "$Prefix-h" up
+    ip -n $ns addr add "10.$Net.0.2/24" dev "$Prefix-p"; ip -n $ns link set "$Prefix-p" up; ip -n $ns link set lo up
+    [pscustomobject]@{ Netns = $ns; Device = "$Prefix-h"; HostAddress = "10.$Net.0.1"; NsAddress = "10.$Net.0.2" }
+}
+
+function Remove-WfHostVeth {
+    param($Veth)
+    ip link del $Veth.Device 2>$null
+    ip netns del $Veth.Netns 2>$null
+}
+
 Export-ModuleMember -Function *-Wf*
