@@ -71,7 +71,7 @@ public static unsafe class WfKernel
             foreach (string name in BpfNames.PinnedPrograms)
                 LibbpfCheck.Int(Libbpf.BpfProgramPin(Program(obj, name), WfPaths.Pin(name)), $"Pinning program {name}");
             RunIterator(obj, BpfNames.ProgIterSeed); // own the sockets that existed before
-            GiveSeededOwners(Netns.All());
+            GiveSeededOwners(Netns.All().ToList());
             return true;
         }
         catch
@@ -114,16 +114,8 @@ public static unsafe class WfKernel
         using (var peers = new Maps.BpfMap<Abi.WfTuple, uint>(BpfNames.MapPeers))
             foreach (var k in peers.Keys()) peers.Delete(k);
         var namespaces = Netns.All().ToList();
-        foreach (string prog in new[] { BpfNames.ProgIterIndex, BpfNames.ProgIterPace })
-        {
-            using var fd = BpfFd.OpenPinned(WfPaths.Pin(prog));
-            foreach (string ns in namespaces)
-                Netns.Run(ns, () =>
-                {
-                    using var link = Iterators.Link(fd, null, 0, $"Creating iterator {prog}");
-                    Iterators.Read(link.Fd, keep: false);
-                });
-        }
+        RunInEach(BpfNames.ProgIterIndex, namespaces, keep: false);
+        RunInEach(BpfNames.ProgIterPace, namespaces, keep: false);
     }
 
     /// <summary>
@@ -132,20 +124,9 @@ public static unsafe class WfKernel
     /// </summary>
     public static List<Abi.WfConn> ReadConnections()
     {
-        using var tcp = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgConnsTcp));
-        using var udp = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgConnsUdp));
-        var all = new List<Abi.WfConn>();
-        foreach (string ns in Netns.All())
-            Netns.Run(ns, () =>
-            {
-                foreach (BpfFd prog in new[] { tcp, udp })
-                {
-                    using var link = Iterators.Link(prog, null, 0, "Creating the connection iterator");
-                    byte[] records = Iterators.Read(link.Fd, keep: true);
-                    lock (all) all.AddRange(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Abi.WfConn>(records).ToArray());
-                }
-            });
-        return all;
+        var namespaces = Netns.All().ToList();
+        byte[] records = [.. RunInEach(BpfNames.ProgConnsTcp, namespaces, keep: true), .. RunInEach(BpfNames.ProgConnsUdp, namespaces, keep: true)];
+        return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Abi.WfConn>(records).ToArray().ToList();
     }
 
     /// <summary>Re-tags every socket of one process as its own (the task_file iterator, filtered by PID).</summary>
@@ -163,21 +144,30 @@ public static unsafe class WfKernel
     /// in, so they run in each of these), then forgets what is left: sockets
     /// that closed meanwhile, or live in another namespace than their process.
     /// </summary>
-    private static void GiveSeededOwners(IEnumerable<string> namespaces)
+    private static void GiveSeededOwners(IReadOnlyCollection<string> namespaces)
     {
-        using var tcp = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgIterOwnTcp));
-        using var udp = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgIterOwnUdp));
+        RunInEach(BpfNames.ProgIterOwnTcp, namespaces, keep: false);
+        RunInEach(BpfNames.ProgIterOwnUdp, namespaces, keep: false);
+        using var seeds = new Maps.BpfMap<ulong, Abi.WfOwner>(BpfNames.MapSeeds);
+        foreach (ulong k in seeds.Keys()) seeds.Delete(k);
+    }
+
+    /// <summary>
+    /// Runs a pinned iterator program once in each of these network namespaces
+    /// (iter/tcp and iter/udp walk the namespace they are created in); returns
+    /// what it wrote, one namespace after the other, if keep.
+    /// </summary>
+    private static byte[] RunInEach(string prog, IEnumerable<string> namespaces, bool keep)
+    {
+        using var fd = BpfFd.OpenPinned(WfPaths.Pin(prog));
+        var output = new List<byte>();
         foreach (string ns in namespaces)
             Netns.Run(ns, () =>
             {
-                foreach (var (fd, name) in new[] { (tcp, BpfNames.ProgIterOwnTcp), (udp, BpfNames.ProgIterOwnUdp) })
-                {
-                    using var link = Iterators.Link(fd, null, 0, $"Creating iterator {name}");
-                    Iterators.Read(link.Fd, keep: false);
-                }
+                using var link = Iterators.Link(fd, null, 0, $"Creating iterator {prog}");
+                output.AddRange(Iterators.Read(link.Fd, keep));
             });
-        using var seeds = new Maps.BpfMap<ulong, Abi.WfOwner>(BpfNames.MapSeeds);
-        foreach (ulong k in seeds.Keys()) seeds.Delete(k);
+        return output.ToArray();
     }
 
     private static nint Open()

@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
 using Wirefisher.Native.Abi;
 using Wirefisher.Native.Loader;
@@ -37,7 +36,7 @@ public static class Shaping
                     break;
             }
         }
-        Shaper.Sync(placements.Where(p => File.Exists(p.Item2)).ToList());
+        Shaper.Sync(placements); // a namespace gone meanwhile has inode 0 there and is skipped
     }
 
     /// <summary>
