@@ -258,6 +258,36 @@ static __always_inline int wf_clamp_start(struct bpf_sock_ops *ops)
 	return 1;
 }
 
+/*
+ * A clamped connection's window follows its share (lib/wf_shape.h): the first
+ * of four connections was clamped to the whole rate, and together they would
+ * queue twice what the clamp means to allow. Runs as the connection sends a
+ * segment (its ACKs: HDR_OPT_LEN_CB, which wf_sockops asks for; no option
+ * space is taken) and only moves a clamp that is more than 1/8 off.
+ */
+static __always_inline int wf_clamp_follow(struct bpf_sock_ops *ops)
+{
+	struct bpf_sock *sk = ops->sk;
+	struct tcp_sock *tp = sk ? bpf_skc_to_tcp_sock(sk) : NULL;
+	struct wf_owner *o = tp ? bpf_sk_storage_get(&WF_MAP_OWNER, tp, 0, 0) : NULL;
+	struct wf_rule *r;
+	struct wf_state *s;
+	__u32 rid;
+
+	if (!o || ops->state != BPF_TCP_ESTABLISHED)
+		return 1;
+	if ((o->flags & (WF_OWNER_CLAMPED | WF_OWNER_WINDOW)) != (WF_OWNER_CLAMPED | WF_OWNER_WINDOW)) {
+		bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags & ~BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+		return 1;
+	}
+	rid = o->clamp_rule;
+	r = bpf_map_lookup_elem(&WF_MAP_RULES, &rid);
+	s = wf_state_of(rid);
+	if (r && s)
+		wf_clamp_share(ops, tp, r, s);
+	return 1;
+}
+
 /* New TCP connections: pace them as wf_iter_pace would (see lib/wf_pace.h).
  * A connection of an ingress-limited process is listed in wf_peers, and a
  * connection whose other end is listed is paced. The client end is
@@ -278,6 +308,8 @@ int wf_sockops(struct bpf_sock_ops *ops)
 
 	if (ops->op == BPF_SOCK_OPS_RWND_INIT || ops->op == BPF_SOCK_OPS_TCP_LISTEN_CB)
 		return wf_clamp_start(ops);
+	if (ops->op == BPF_SOCK_OPS_HDR_OPT_LEN_CB)
+		return wf_clamp_follow(ops);
 	if (ops->op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB && ops->op != BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB &&
 	    ops->op != BPF_SOCK_OPS_RTT_CB)
 		return 1;
@@ -306,6 +338,7 @@ int wf_sockops(struct bpf_sock_ops *ops)
 				wf_clamp_count(o, rid, s);
 				wf_clamp_set(ops, wf_clamp_window(r, s, ops->srtt_us >> 3, ops->mss_cache));
 				o->flags |= WF_OWNER_WINDOW;
+				bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
 			}
 		}
 	}
@@ -371,6 +404,8 @@ int wf_iter_pace(struct bpf_iter__tcp *ctx)
 	struct wf_owner *o;
 	struct wf_what w;
 	struct wf_ids m;
+	struct wf_rule *r;
+	struct wf_state *s;
 	__u32 *peer = 0;
 	__u32 want, rid;
 	int rate;
@@ -406,10 +441,11 @@ int wf_iter_pace(struct bpf_iter__tcp *ctx)
 		bpf_setsockopt(tp, WF_SOL_SOCKET, WF_SO_MAX_PACING_RATE, &rate, sizeof(rate));
 		o->flags &= ~WF_OWNER_PACED;
 	}
-	/* Only new connections are clamped (wf_sockops): the window an open one
-	 * advertised cannot be taken back, and shrinking its buffer under the data
-	 * that window lets in would drop that data at the socket (measured: worse
-	 * than the queue alone). wf_iter_index still counts them for the share. */
+	/* An open connection keeps the window it advertised (TCP never takes one
+	 * back) and its buffer (shrinking it under the data that window lets in
+	 * would drop that data at the socket: measured, worse than the queue
+	 * alone), but from now on offers only its share (wf_iter_index counted
+	 * it). New connections are clamped from the start (wf_sockops). */
 	wf_tuple_of(skc, &t, 0);
 	wf_what_of_tcp((struct sock *)tp, &t, WF_DIR_INGRESS, &w);
 	wf_match_now(o, &w, &m);
@@ -418,7 +454,11 @@ int wf_iter_pace(struct bpf_iter__tcp *ctx)
 
 		wf_listen_note(&k, o, &m);
 	}
-	if (!wf_shaped_rule(&m, &rid) && (o->flags & WF_OWNER_WINDOW)) {
+	r = wf_shaped_rule(&m, &rid);
+	if (r && skc->skc_state == BPF_TCP_ESTABLISHED && (o->flags & WF_OWNER_CLAMPED) && (s = wf_state_of(rid))) {
+		wf_clamp_share(tp, tp, r, s);
+		o->flags |= WF_OWNER_WINDOW;
+	} else if (!r && (o->flags & WF_OWNER_WINDOW)) {
 		wf_clamp_set(tp, 0);
 		o->flags &= ~WF_OWNER_WINDOW;
 	}

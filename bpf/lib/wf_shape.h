@@ -255,4 +255,25 @@ static __always_inline int wf_clamp_window(const struct wf_rule *r, struct wf_st
 	return w > 0x3fffffff ? 0x3fffffff : (int)w;
 }
 
+/*
+ * Moves a connection's clamp to its share of the rule now (wf_clamp_window)
+ * if it is more than 1/8 off: as the rule gains or loses connections
+ * (wf_clamp_follow) or for a connection that was open before its limit
+ * (wf_iter_pace). The buffer is never shrunk, since data the old window let
+ * in would be dropped at the socket; a smaller clamp alone bounds the window
+ * on this kernel (tcp_set_window_clamp lowers rcv_ssthresh with it), and what
+ * was advertised already drains. A larger clamp gets the buffer to hold it.
+ */
+static __always_inline void wf_clamp_share(void *ctx, struct tcp_sock *tp, const struct wf_rule *r, struct wf_state *s)
+{
+	__u32 want = wf_clamp_window(r, s, tp->srtt_us >> 3, tp->mss_cache), now = tp->window_clamp;
+	int window = want, rcvbuf = want / 5 * 4;
+
+	if (want >= now - now / 8 && want <= now + now / 8)
+		return;
+	if (rcvbuf * 2 > tp->inet_conn.icsk_inet.sk.sk_rcvbuf)
+		bpf_setsockopt(ctx, WF_SOL_SOCKET, WF_SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	bpf_setsockopt(ctx, WF_SOL_TCP, WF_TCP_WINDOW_CLAMP, &window, sizeof(window));
+}
+
 #endif

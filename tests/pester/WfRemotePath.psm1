@@ -162,6 +162,13 @@ function Get-WfNetnsCounter {
     $h
 }
 
+function Get-WfTcpInfo {
+    <# One field of ss -i (snd_wnd, rcv_ssthresh, ...) for each established TCP connection in a namespace, as numbers. #>
+    param([Parameter(Mandatory)] [string] $Netns, [Parameter(Mandatory)] [string] $Field)
+    @(ip netns exec $Netns ss -tinH state established 2>$null | Select-String -Pattern "\b$($Field):(\d+)" -AllMatches |
+        ForEach-Object { $_.Matches } | ForEach-Object { [long]$_.Groups[1].Value })
+}
+
 function Measure-WfPathLatency {
     <# Median ping RTT (ms) from the sender to the receiver; NaN if no reply came back. #>
     param([Parameter(Mandatory)] $Path, [int] $Count = 10, [double] $Interval = 0.1)
@@ -171,4 +178,4 @@ function Measure-WfPathLatency {
     if ($rtt.Count % 2) { $rtt[$m] } else { ($rtt[$m - 1] + $rtt[$m]) / 2 }
 }
 
-Export-ModuleMember -Function New-WfRemotePath, Remove-WfRemotePath, Get-WfNetnsCounter, Measure-WfPathLatency
+Export-ModuleMember -Function New-WfRemotePath, Remove-WfRemotePath, Get-WfNetnsCounter, Get-WfTcpInfo, Measure-WfPathLatency
