@@ -459,7 +459,7 @@ int wf_iter_pace(struct bpf_iter__tcp *ctx)
 		wf_clamp_share(tp, tp, r, s);
 		o->flags |= WF_OWNER_WINDOW;
 	} else if (!r && (o->flags & WF_OWNER_WINDOW)) {
-		wf_clamp_set(tp, 0);
+		wf_clamp_lift(tp);
 		o->flags &= ~WF_OWNER_WINDOW;
 	}
 	return 0;

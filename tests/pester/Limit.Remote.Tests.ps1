@@ -128,6 +128,29 @@ Describe 'A download from a sender this host cannot pace' -Tag Kernel {
         }
     }
 
+    It 'a connection open before its limit keeps the buffer autotuning gave it when the limit goes' {
+        # it was clamped to its share with its buffer left alone; lifting the clamp must not fix
+        # the buffer either (SO_RCVBUF would cap it at 2 x net.core.rmem_max for good)
+        $pair = Start-WfTrafficPair -Proto tcp -Pattern flood -Address $path.ReceiverAddress -Bind 0.0.0.0 `
+            -ReceiverNetns $path.ReceiverNetns -SenderNetns $path.SenderNetns
+        try {
+            $cap = 2 * [long](ip netns exec $path.ReceiverNetns cat /proc/sys/net/core/rmem_max)
+            for ($i = 0; $i -lt 10 -and @(Get-WfTcpInfo $path.ReceiverNetns rb | Where-Object { $_ -gt $cap }).Count -eq 0; $i++) {
+                $null = Get-WfReceiverTicks $pair -Count 1 -After (Get-WfLastTickIndex $pair)
+            }
+            $before = @(Get-WfTcpInfo $path.ReceiverNetns rb)
+            $before | Should -HaveCount 1
+            $before[0] | Should -BeGreaterThan $cap -Because 'an unlimited download grows its buffer past rmem_max (tcp_rmem)'
+            Set-WfLimit -Pid $pair.Receiver.Pid -Rate 1MB -Direction Ingress
+            $null = Get-WfReceiverTicks $pair -Count 2 -After (Get-WfLastTickIndex $pair)
+            Remove-WfLimit -Pid $pair.Receiver.Pid
+            @(Get-WfTcpInfo $path.ReceiverNetns rb)[0] | Should -BeGreaterThan $cap
+        } finally {
+            Get-WfLimit | Where-Object Pid -EQ $pair.Receiver.Pid | Remove-WfLimit
+            Stop-WfTrafficPair $pair
+        }
+    }
+
     It 'UDP keeps its exact bucket: mean within 1 %' {
         $r = Measure-WfRemoteDownload -Path $path -Rate 1MB -Proto udp
         Write-Host "    remote UDP 1 MiB/s: $($r.Text)"

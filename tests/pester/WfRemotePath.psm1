@@ -163,9 +163,9 @@ function Get-WfNetnsCounter {
 }
 
 function Get-WfTcpInfo {
-    <# One field of ss -i (snd_wnd, rcv_ssthresh, ...) for each established TCP connection in a namespace, as numbers. #>
+    <# One field of ss -im (snd_wnd, rcv_ssthresh, rb of skmem, ...) for each established TCP connection in a namespace, as numbers. #>
     param([Parameter(Mandatory)] [string] $Netns, [Parameter(Mandatory)] [string] $Field)
-    @(ip netns exec $Netns ss -tinH state established 2>$null | Select-String -Pattern "\b$($Field):(\d+)" -AllMatches |
+    @(ip netns exec $Netns ss -timH state established 2>$null | Select-String -Pattern "\b$($Field):?(\d+)" -AllMatches |
         ForEach-Object { $_.Matches } | ForEach-Object { [long]$_.Groups[1].Value })
 }
 
