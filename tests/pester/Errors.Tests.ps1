@@ -121,6 +121,12 @@ Describe 'Environment errors' -Tag Kernel {
         $out[2] | Should -Match 'root'
     }
 
+    It 'Export-WfMetrics not as root is PermissionDenied too (it reads the pinned state)' {
+        $out = Invoke-Isolated 'unshare --user' 'Export-WfMetrics'
+        $out[0] | Should -Be 'ExportWfMetricsNotRoot,Wirefisher.Commands.ExportWfMetricsCommand'
+        $out[1] | Should -Be 'PermissionDenied'
+    }
+
     It 'a kernel without BTF is NotImplemented, naming it' {
         # a private mount namespace in which /sys/kernel/btf is empty
         $out = Invoke-Isolated 'unshare --mount --propagation private sh -c ''mount -t tmpfs none /sys/kernel/btf && exec "$@"'' sh' "Disable-Wirefisher; Enable-Wirefisher"

@@ -1,0 +1,116 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+
+namespace Wirefisher.Engine;
+
+/// <summary>
+/// Wirefisher's state as Prometheus metrics, in the text exposition format
+/// (version 0.0.4, which node_exporter's textfile collector and every scraper
+/// read). Written by hand: the format of counters and gauges is a few lines,
+/// while prometheus-net keeps a live registry of its own in the process; here
+/// every value is read fresh from the pinned kernel state and no state is kept.
+/// </summary>
+public static class Metrics
+{
+    /// <summary>Processes below this many bytes (per direction) fold into one series, process="(other)".</summary>
+    public const ulong DefaultMinProcessBytes = 1UL << 20;
+
+    public const string Other = "(other)";
+
+    private sealed record Family(string Name, string Type, string Help, List<(string Labels, double Value)> Samples);
+
+    /// <summary>
+    /// The exposition text of one snapshot: per process and direction (pid,
+    /// process, direction) and per rule (rule, kind, direction). Counters are
+    /// the kernel's own totals; a process that exits, or that leaves the
+    /// folded series by passing minProcessBytes, takes its bytes with it,
+    /// which Prometheus treats as a counter reset of that series.
+    /// </summary>
+    public static string Text(bool enabled, IReadOnlyList<FlowRate> processes, IReadOnlyList<RateRule> rules,
+        IReadOnlyList<RuleFlowRate> ruleRates, ulong minProcessBytes)
+    {
+        var families = new List<Family>();
+        Family F(string name, string type, string help)
+        {
+            var f = new Family(name, type, help, new List<(string, double)>());
+            families.Add(f);
+            return f;
+        }
+
+        F("wirefisher_enabled", "gauge", "1 if Wirefisher's eBPF programs are loaded (Enable-Wirefisher), else 0.")
+            .Samples.Add(("", enabled ? 1 : 0));
+
+        var pBytes = F("wirefisher_process_bytes_total", "counter", "Payload bytes a process sent (egress) or received (ingress) that passed.");
+        var pPackets = F("wirefisher_process_packets_total", "counter", "Packets of a process that passed.");
+        var pDroppedBytes = F("wirefisher_process_dropped_bytes_total", "counter", "Payload bytes of a process that a limit dropped.");
+        var pDroppedPackets = F("wirefisher_process_dropped_packets_total", "counter", "Packets of a process that a limit dropped.");
+        var pSmoothed = F("wirefisher_process_smoothed_bytes_per_second", "gauge", "A process's smoothed rate (Get-WfFlowRate Smoothed), bytes per second.");
+        foreach (var g in Fold(processes, minProcessBytes))
+        {
+            string l = Labels(("pid", g.Pid), ("process", g.Name), ("direction", g.Direction));
+            pBytes.Samples.Add((l, g.Bytes));
+            pPackets.Samples.Add((l, g.Packets));
+            pDroppedBytes.Samples.Add((l, g.DroppedBytes));
+            pDroppedPackets.Samples.Add((l, g.DroppedPackets));
+            pSmoothed.Samples.Add((l, g.Smoothed));
+        }
+
+        var info = F("wirefisher_rule_info", "gauge", "A rule in force (always 1), with its target, mechanism and state as labels.");
+        var limit = F("wirefisher_rule_limit_bytes_per_second", "gauge", "A rule's rate limit, bytes per second (not for watch-only rules).");
+        var rPassedBytes = F("wirefisher_rule_passed_bytes_total", "counter", "Payload bytes a rule matched and let pass.");
+        var rPassedPackets = F("wirefisher_rule_passed_packets_total", "counter", "Packets a rule matched and let pass.");
+        var rDroppedBytes = F("wirefisher_rule_dropped_bytes_total", "counter", "Payload bytes a rule dropped (its bucket and its ingress queue).");
+        var rDroppedPackets = F("wirefisher_rule_dropped_packets_total", "counter", "Packets a rule dropped (its bucket and its ingress queue).");
+        var rQueued = F("wirefisher_rule_queued_bytes", "gauge", "Bytes waiting in a rule's ingress queue now.");
+        var rSmoothed = F("wirefisher_rule_smoothed_bytes_per_second", "gauge", "The smoothed rate of what a rule matched, bytes per second.");
+        foreach (RateRule r in rules)
+        {
+            string l = Labels(("rule", r.Name), ("kind", r.Kind.ToString()), ("direction", r.Direction.ToString()));
+            info.Samples.Add((Labels(("rule", r.Name), ("kind", r.Kind.ToString()), ("direction", r.Direction.ToString()),
+                ("target", r.Target), ("mechanism", r.Mechanism.ToString()), ("state", r.State.ToString())), 1));
+            if (!r.WatchOnly) limit.Samples.Add((l, r.Rate));
+            rPassedBytes.Samples.Add((l, r.PassedBytes));
+            rPassedPackets.Samples.Add((l, r.PassedPackets));
+            rDroppedBytes.Samples.Add((l, r.DroppedBytes));
+            rDroppedPackets.Samples.Add((l, r.DroppedPackets));
+            rQueued.Samples.Add((l, r.QueuedBytes));
+        }
+        foreach (RuleFlowRate r in ruleRates)
+            rSmoothed.Samples.Add((Labels(("rule", r.Name), ("kind", r.Kind.ToString()), ("direction", r.Direction.ToString())), r.Smoothed));
+
+        var sb = new StringBuilder();
+        foreach (Family f in families.Where(f => f.Samples.Count > 0))
+        {
+            sb.Append("# HELP ").Append(f.Name).Append(' ').Append(f.Help).Append('\n');
+            sb.Append("# TYPE ").Append(f.Name).Append(' ').Append(f.Type).Append('\n');
+            foreach (var (labels, value) in f.Samples)
+                sb.Append(f.Name).Append(labels).Append(' ').Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    private sealed record Series(string Pid, string Name, string Direction, ulong Bytes, ulong Packets, ulong DroppedBytes, ulong DroppedPackets, ulong Smoothed);
+
+    /// <summary>One series per process and direction; those below min fold into (other), per direction.</summary>
+    private static IEnumerable<Series> Fold(IReadOnlyList<FlowRate> processes, ulong min)
+    {
+        foreach (FlowRate f in processes.Where(f => f.Bytes >= min || f.Pid == 0))
+            yield return new Series(f.Pid.ToString(CultureInfo.InvariantCulture), f.ProcessName, f.Direction.ToString(),
+                f.Bytes, f.Packets, f.DroppedBytes, f.DroppedPackets, f.Smoothed);
+        foreach (var g in processes.Where(f => f.Bytes < min && f.Pid != 0).GroupBy(f => f.Direction).OrderBy(g => g.Key))
+            yield return new Series("", Other, g.Key.ToString(),
+                Sum(g, f => f.Bytes), Sum(g, f => f.Packets), Sum(g, f => f.DroppedBytes), Sum(g, f => f.DroppedPackets), Sum(g, f => f.Smoothed));
+    }
+
+    private static ulong Sum(IEnumerable<FlowRate> flows, Func<FlowRate, ulong> value) =>
+        flows.Aggregate(0UL, (s, f) => s + value(f));
+
+    /// <summary>{a="x",b="y"}, with \, " and newlines escaped as the format asks.</summary>
+    private static string Labels(params (string Name, string Value)[] labels) =>
+        "{" + string.Join(",", labels.Select(l => $"{l.Name}=\"{Escape(l.Value)}\"")) + "}";
+
+    private static string Escape(string v) => v.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
+}
