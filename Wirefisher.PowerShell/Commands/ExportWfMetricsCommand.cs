@@ -1,9 +1,6 @@
-using System.Collections.Generic;
 using System.IO;
-using System.Linq;
 using System.Management.Automation;
 using Wirefisher.Engine;
-using Wirefisher.Native.Loader;
 
 namespace Wirefisher.Commands;
 
@@ -29,18 +26,14 @@ public sealed class ExportWfMetricsCommand : WfCmdlet
 
     protected override void EndProcessing()
     {
-        bool enabled = WfKernel.IsEnabled;
-        var processes = enabled ? Run(() => FlowRateReader.Sample(FlowGrouping.Process), "ReadFailed") : new List<FlowRate>();
-        var rules = enabled ? Run(() => RuleService.Get(), "ReadFailed") : new List<RateRule>();
-        var ruleRates = enabled ? Run(() => FlowRateReader.Sample(FlowGrouping.Rule), "ReadFailed").OfType<RuleFlowRate>().ToList() : new List<RuleFlowRate>();
-        string text = Metrics.Text(enabled, processes, rules, ruleRates, MinProcessBytes);
+        string text = Run(() => Metrics.Snapshot(MinProcessBytes), "ReadFailed");
         if (Path is null)
         {
             WriteObject(text);
             return;
         }
         string file = GetUnresolvedProviderPathFromPSPath(Path);
-        if (!ShouldProcess(file, $"Write the metrics of {processes.Count} process series and {rules.Count} rules"))
+        if (!ShouldProcess(file, "Write Wirefisher's metrics"))
             return;
         Run(() =>
         {

@@ -20,6 +20,17 @@ public static class Metrics
 
     public const string Other = "(other)";
 
+    /// <summary>The text of one snapshot read now from the kernel (no rules and wirefisher_enabled 0 when Wirefisher is off).</summary>
+    public static string Snapshot(ulong minProcessBytes)
+    {
+        if (!Native.Loader.WfKernel.IsEnabled)
+            return Text(false, Array.Empty<FlowRate>(), Array.Empty<RateRule>(), Array.Empty<RuleFlowRate>(), minProcessBytes);
+        var processes = FlowRateReader.Sample(FlowGrouping.Process);
+        var rules = RuleService.Get();
+        var ruleRates = FlowRateReader.Sample(FlowGrouping.Rule).OfType<RuleFlowRate>().ToList();
+        return Text(true, processes, rules, ruleRates, minProcessBytes);
+    }
+
     private sealed record Family(string Name, string Type, string Help, List<(string Labels, double Value)> Samples);
 
     /// <summary>

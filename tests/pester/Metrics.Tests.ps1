@@ -88,6 +88,41 @@ Describe 'Export-WfMetrics' -Tag Kernel {
         $err.Exception.Message | Should -Not -BeNullOrEmpty
     }
 
+    It 'Start-WfMetricsServer serves the same text at /metrics, and 404 elsewhere' {
+        $port = Get-Random -Minimum 36000 -Maximum 38000
+        $e = Start-WfMetricsServer -Port $port
+        try {
+            $e.Url | Should -Be "http://127.0.0.1:$port/metrics"
+            $r = Invoke-WebRequest $e.Url
+            $r.Headers['Content-Type'] | Should -Be 'text/plain; version=0.0.4; charset=utf-8'
+            "$($r.Content)" | Should -Match '(?m)^wirefisher_rule_info\{rule="metrics-in",'
+            { Invoke-WebRequest "http://127.0.0.1:$port/other" } | Should -Throw '*404*'
+        } finally {
+            $e | Stop-WfMetricsServer
+        }
+    }
+
+    It 'Start-WfMetricsServer refuses <Case> with <Id> (<Category>)' -ForEach @(
+        @{ Case = 'a port in use'; Id = 'StartWfMetricsServerListenFailed'; Category = 'ResourceUnavailable'; Call = { Start-WfMetricsServer -Port $busy } }
+        @{ Case = 'a port it serves already'; Id = 'StartWfMetricsServerAlreadyServing'; Category = 'ResourceExists'; Call = { Start-WfMetricsServer -Port $mine } }
+        @{ Case = 'an address that is none'; Id = 'StartWfMetricsServerInvalidAddress'; Category = 'InvalidArgument'; Call = { Start-WfMetricsServer -Address 'web1' } }
+    ) {
+        $busy = Get-Random -Minimum 38000 -Maximum 39000
+        $mine = $busy + 1
+        $other = [System.Net.Sockets.TcpListener]::new([ipaddress]::Loopback, $busy)
+        $other.Start()
+        $null = Start-WfMetricsServer -Port $mine
+        try {
+            $err = $Call | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -BeLike "$Id,*"
+            $err.CategoryInfo.Category | Should -Be $Category
+            $err.Exception.Message | Should -Not -BeNullOrEmpty
+        } finally {
+            $other.Stop()
+            Stop-WfMetricsServer -Port $mine
+        }
+    }
+
     It 'says wirefisher_enabled 0, and nothing else, when Wirefisher is off' {
         Disable-Wirefisher
         try {
