@@ -44,5 +44,10 @@ Describe 'Default views at 80 columns' {
         $header = $lines[0] -split '\s+' | Where-Object { $_ }
         $header | Should -Be $Headers -Because 'every header is whole'
         ($lines | Select-Object -Skip 2) -join "`n" | Should -Not -Match '…' -Because "no value is clipped:`n$($lines -join "`n")"
+
+        # as it comes back from another host over remoting: the same table
+        $remote = foreach ($o in $objects) { [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize($o)) }
+        $remote[0].PSObject.TypeNames[0] | Should -Be "Deserialized.$Type"
+        Get-WfView $remote | Should -Be $lines
     }
 }
