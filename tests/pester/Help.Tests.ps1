@@ -152,4 +152,18 @@ Describe 'Wirefisher help' {
             foreach ($c in Get-Command -Module Wirefisher) { $text | Should -Match ([regex]::Escape($c.Name)) }
         }
     }
+
+    Context 'about_Wirefisher_Fleet' {
+        It 'is a help file with the standard sections, and shows remoting and Prometheus' {
+            $about = Get-Help about_Wirefisher_Fleet -ErrorAction Stop
+            "$(Get-HelpValue $about 'Category')" | Should -Be 'HelpFile'
+            $text = $about | Out-String
+            foreach ($section in 'TOPIC', 'SHORT DESCRIPTION', 'LONG DESCRIPTION', 'SEE ALSO') {
+                $text | Should -Match "(?m)^$section\s*$"
+            }
+            $text | Should -Match 'Invoke-Command -HostName'
+            $text | Should -Match 'Subsystem powershell'
+            foreach ($c in 'Export-WfMetrics', 'Start-WfMetricsServer', 'Stop-WfMetricsServer') { $text | Should -Match $c }
+        }
+    }
 }
