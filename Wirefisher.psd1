@@ -12,7 +12,7 @@
         'Get-WfFlowRate', 'Watch-WfFlowRate',
         'Enable-Wirefisher', 'Disable-Wirefisher', 'Get-WfStatus',
         'Set-WfCongestionControl', 'Get-WfCongestionControl', 'Remove-WfCongestionControl',
-        'Import-WfConfig', 'Export-WfConfig', 'Export-WfMetrics', 'Start-WfMetricsServer', 'Stop-WfMetricsServer'
+        'Import-WfConfig', 'Export-WfConfig', 'Export-WfMetrics', 'Start-WfMetricsServer', 'Stop-WfMetricsServer', 'Show-WfFlowRate'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -1,14 +1,17 @@
 #!/usr/bin/env pwsh
 # Wirefisher's front door. Run from the repository root:
-#   dotnet tool restore && dotnet pwsh ./build.ps1 -Task Build|Test|Demo|Bench|Clean   (Bench: -Quick for a smoke run)
+#   dotnet tool restore && dotnet pwsh ./build.ps1 -Task Build|Test|Demo|Bench|Install|Uninstall|Clean   (Bench: -Quick for a smoke run)
 # Build output goes to out/ (the module to out/Wirefisher); helper scripts live in build/.
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')] [string]$Task = 'Build',
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Install', 'Uninstall', 'Clean')] [string]$Task = 'Build',
     [string]$Configuration = 'Release',
     [string[]]$TestPath,
     [switch]$SkipXunit,
-    [switch]$Quick   # -Task Bench: short smoke runs, results to out/bench/results (bench/RESULTS.md untouched)
+    [switch]$Quick,  # -Task Bench: short smoke runs, results to out/bench/results (bench/RESULTS.md untouched)
+    # -Task Install/Uninstall: the module directory; by default PowerShell's AllUsers one on Linux
+    [string]$Destination = '/usr/local/share/powershell/Modules',
+    [switch]$NoBuild   # -Task Install: install out/Wirefisher as it is, without building it first
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
@@ -105,10 +108,15 @@ function Build-Bpf {
     }
 }
 
+function Get-ModuleVersion {
+    # the one source of the version: ModuleVersion in Wirefisher.psd1, stamped into the assemblies too
+    (Import-PowerShellDataFile (Join-Path $Root 'Wirefisher.psd1')).ModuleVersion
+}
+
 function Build-Module {
     Write-Step "Module ($Configuration)"
     Invoke-Native 'dotnet publish (module)' 'dotnet' @('publish', (Join-Path $Root 'Wirefisher.PowerShell/Wirefisher.PowerShell.csproj'),
-        '-c', $Configuration, '-o', $ModuleOut)
+        '-c', $Configuration, '-o', $ModuleOut, "-p:Version=$(Get-ModuleVersion)")
     $manifest = Join-Path $Root 'Wirefisher.psd1'
     foreach ($file in @($manifest) + @(Get-ChildItem $Root -Filter '*.ps1xml' | ForEach-Object FullName)) {
         if (Test-Path $file) { Copy-Item $file $ModuleOut -Force }
@@ -242,6 +250,24 @@ function Invoke-Clean {
     }
 }
 
+function Install-WfModule {
+    # Destination/Wirefisher/<version>, as Install-Module lays it out: Import-Module Wirefisher then
+    # works from any directory, and Get-Module -ListAvailable shows the version
+    $target = Join-Path $Destination "Wirefisher/$(Get-ModuleVersion)"
+    if (-not (Test-Path (Join-Path $ModuleOut 'Wirefisher.psd1'))) { throw "$ModuleOut has no module: build it first (-Task Build, or -Task Install without -NoBuild)." }
+    Write-Step "Install to $target"
+    if (Test-Path $target) { Remove-Item $target -Recurse -Force }
+    New-Item -ItemType Directory -Force -Path $target | Out-Null
+    Copy-Item (Join-Path $ModuleOut '*') $target -Recurse -Force
+    Write-Host "Installed Wirefisher $(Get-ModuleVersion): Import-Module Wirefisher (libbpf1 must be installed where it runs)"
+}
+
+function Uninstall-WfModule {
+    $dir = Join-Path $Destination 'Wirefisher'
+    if (Test-Path $dir) { Write-Host "removing $dir"; Remove-Item $dir -Recurse -Force }
+    else { Write-Host "$dir does not exist: nothing to remove" }
+}
+
 Push-Location $Root
 try {
     switch ($Task) {
@@ -254,6 +280,8 @@ try {
             Invoke-FreshPwsh 'Demo' (Join-Path $Root 'build/Demo.ps1') @()
         }
         'Bench' { Install-Prerequisites; Build-All; Invoke-Bench }
+        'Install' { if (-not $NoBuild) { Install-Prerequisites; Build-All }; Install-WfModule }
+        'Uninstall' { Uninstall-WfModule }
     }
 } catch {
     [Console]::Error.WriteLine("build.ps1 -Task $Task failed: $($_.Exception.Message)")

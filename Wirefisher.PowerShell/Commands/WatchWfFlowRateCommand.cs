@@ -42,6 +42,9 @@ public sealed class WatchWfFlowRateCommand : WfFlowRateCmdlet, IDisposable
         if (interval < TimeSpan.FromMilliseconds(100) || interval > TimeSpan.FromDays(1))
             Fail($"The interval must be at least 100ms and at most a day; {interval} was given.", "InvalidInterval", ErrorCategory.InvalidArgument, Interval);
 
+        // last in its pipeline, the objects go to the screen (or a variable): a blank line and the
+        // time between snapshots there, so they do not run together; the objects are unchanged
+        bool toHost = MyInvocation.PipelinePosition == MyInvocation.PipelineLength;
         var clock = Stopwatch.StartNew();
         for (long k = 0; Count == 0 || k < Count; k++)
         {
@@ -50,7 +53,10 @@ public sealed class WatchWfFlowRateCommand : WfFlowRateCmdlet, IDisposable
             if (wait > TimeSpan.Zero && _stop.Token.WaitHandle.WaitOne(wait))
                 return; // stopped
             if (_stop.IsCancellationRequested) return;
-            WriteObject(Snapshot(_pids), enumerateCollection: true);
+            var snapshot = Snapshot(_pids);
+            if (toHost) // as Write-Host does: 6>$null or -InformationAction Ignore hides it
+                WriteInformation(new HostInformationMessage { Message = $"{(k > 0 ? Environment.NewLine : "")}-- snapshot {k + 1}{(Count > 0 ? $" of {Count}" : "")} at {DateTime.Now:HH:mm:ss} --" }, new[] { "PSHOST" });
+            WriteObject(snapshot, enumerateCollection: true);
         }
     }
 

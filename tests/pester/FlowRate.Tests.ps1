@@ -85,6 +85,17 @@ Describe 'Watch-WfFlowRate' -Tag Kernel {
         } finally { Stop-WfTrafficPair $pair }
     }
 
+    It 'on the screen, puts a blank line and the time between snapshots; piped on, only objects' {
+        $dotnet = (Get-Process -Id $PID).Path
+        $import = "Import-Module '$env:WIREFISHER_MODULE'; `$PSStyle.OutputRendering = 'PlainText'"
+        $screen = @(& $dotnet "$PSHOME/pwsh.dll" -NoProfile -NonInteractive -Command "$import; Watch-WfFlowRate -Count 2 -Interval 300ms")
+        @($screen | Where-Object { $_ -match '^-- snapshot [12] of 2 at \d\d:\d\d:\d\d --$' }) | Should -HaveCount 2 -Because ($screen -join "`n")
+        $i = [array]::IndexOf($screen, @($screen -match '^-- snapshot 2 of 2')[0])
+        $screen[$i - 1] | Should -BeNullOrEmpty -Because 'a blank line comes before the second'
+        $piped = @(& $dotnet "$PSHOME/pwsh.dll" -NoProfile -NonInteractive -Command "$import; Watch-WfFlowRate -Count 2 -Interval 300ms | Measure-Object | ForEach-Object Count")
+        $piped | Should -HaveCount 1 -Because "only the count comes out: $($piped -join ' | ')"
+    }
+
     It 'rejects the interval <_> before the first snapshot' -ForEach @('soon', '10ms', [timespan]::MaxValue, [double]::NaN) {
         $script:out = $null
         { $script:out = Watch-WfFlowRate -Count 2 -Interval $_ } | Should -Throw -ErrorId 'WatchWfFlowRateInvalidInterval,Wirefisher.Commands.WatchWfFlowRateCommand'

@@ -109,12 +109,12 @@ Describe 'A download from a sender this host cannot pace' -Tag Kernel {
 
     It 'each connection''s receive window follows its share as the rule gains connections' {
         # the first of four connections is clamped to the whole rate at first; once all four are
-        # open each must offer about a quarter of rate x (RTT + 40 ms), lib/wf_shape.h
+        # open each must offer about a quarter of rate x (RTT + 60 ms), lib/wf_shape.h
         $pair = Start-WfTrafficPair -Proto tcp -Conns 4 -Address $path.ReceiverAddress -Bind 0.0.0.0 `
             -ReceiverNetns $path.ReceiverNetns -SenderNetns $path.SenderNetns -OnReceiverReady { param($p) Set-WfLimit -Pid $p -Rate 1MB -Direction Ingress }
         try {
             $null = Get-WfReceiverTicks $pair -Count 2
-            $share = 1MB / 4 * 0.040
+            $share = 1MB / 4 * 0.060
             $thresh = @(Get-WfTcpInfo $path.ReceiverNetns rcv_ssthresh)
             $thresh.Count | Should -Be 4
             $text = "rcv_ssthresh $($thresh -join ', '); share $share"
