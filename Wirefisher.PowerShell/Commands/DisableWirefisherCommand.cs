@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Wirefisher.Engine;
 using Wirefisher.Native.Loader;
 
 namespace Wirefisher.Commands;
@@ -13,6 +14,7 @@ public sealed class DisableWirefisherCommand : WfCmdlet
         RequireRoot("Disabling Wirefisher");
         if (!ShouldProcess(WfPaths.PinDir, "Remove all limits and unload Wirefisher")) return;
         bool did = Run(WfKernel.Disable, "DisableFailed");
+        Run(SetIntent.Clear, "DisableFailed"); // the rules those intents were about are gone
         WriteVerbose(did ? $"Removed {WfPaths.PinDir} and everything in it." : "Nothing was loaded.");
     }
 }

@@ -79,6 +79,7 @@ public static class RuleService
         WfKernel.Enable();
         using var store = new RuleStore();
         using var index = new MatchIndex();
+        RecoverInterrupted(store, index);
         var rules = Load(store, index, withState: false);
         var byIdentity = rules.ToDictionary(l => (l.Key, l.Rule.Dir), l => l.Id);
         var byName = new Dictionary<(string, uint), uint>();
@@ -105,6 +106,9 @@ public static class RuleService
                 byIdentity[(q.Key, dir)] = id;
             }
 
+        // a kill -9 from here on is undone by the next command (SetIntent)
+        using var intent = SetIntent.Begin(plan.Where(p => p.Before is null).Select(p => p.Id),
+            plan.Where(p => p.Before is not null).Select(p => (p.Id, p.Before!.Value)));
         var added = new List<uint>();
         try
         {
@@ -125,9 +129,7 @@ public static class RuleService
         {
             foreach (uint id in added) store.Remove(id);
             foreach (var p in plan.Where(p => p.Before is not null)) store.Put(p.Id, p.Before!.Value);
-            var left = Load(store, index, withState: false);
-            index.Write(MatchPlan.Build(left.Select(l => (l.Id, l.Rule, l.Target)).ToList()));
-            Reconcile(store, index);
+            Rebuild(store, index);
             throw;
         }
         var ids = plan.Select(p => p.Id).ToHashSet();
@@ -205,12 +207,26 @@ public static class RuleService
     {
         using var store = new RuleStore();
         using var index = new MatchIndex();
+        RecoverInterrupted(store, index);
         var removed = ids.Distinct().Where(store.Remove).ToList();
         if (removed.Count == 0) return removed;
+        Rebuild(store, index);
+        return removed;
+    }
+
+    /// <summary>The match index from the rules in the store, then the shaper and pacing (Reconcile).</summary>
+    private static void Rebuild(RuleStore store, MatchIndex index)
+    {
         var left = Load(store, index, withState: false);
         index.Write(MatchPlan.Build(left.Select(l => (l.Id, l.Rule, l.Target)).ToList()));
         Reconcile(store, index);
-        return removed;
+    }
+
+    /// <summary>Rolls back what a killed Set-WfLimit left half done (SetIntent), before anything reads or writes rules.</summary>
+    private static void RecoverInterrupted(RuleStore store, MatchIndex index)
+    {
+        if (SetIntent.RollBack(store) > 0)
+            Rebuild(store, index);
     }
 
     /// <summary>
@@ -231,6 +247,7 @@ public static class RuleService
     {
         using var store = new RuleStore();
         using var index = new MatchIndex();
+        RecoverInterrupted(store, index);
         var rules = Load(store, index, withState: true).Where(l => congestion || !l.IsCongestion).ToList();
         var q = queues && rules.Any(l => Shaping.IsShaped(l.Rule)) ? Shaper.Queues() : new Dictionary<uint, ShaperQueue>();
         return rules.Select(l => ToRateRule(l, q)).Where(r => filter?.Invoke(r) ?? true)

@@ -43,7 +43,9 @@ public static class StatusReader
             CongestionRuleCount = congestion,
             BootUnit = File.Exists(BootUnit.UnitPath) ? BootUnit.UnitPath : null,
             IngressShapers = shapers,
-            Leftovers = root ? WfKernel.Leftovers().ToArray() : System.Array.Empty<string>(),
+            Leftovers = root ? WfKernel.Leftovers()
+                .Concat(SetIntent.Abandoned().Select(f => $"{f} (a Set-WfLimit that was killed: the next Set-, Get- or Remove-WfLimit rolls it back)"))
+                .ToArray() : System.Array.Empty<string>(),
         };
     }
 }

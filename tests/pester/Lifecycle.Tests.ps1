@@ -118,6 +118,42 @@ Describe 'An interrupted Enable-Wirefisher' -Tag Kernel {
         (Get-WfStatus).Leftovers | Should -BeNullOrEmpty
     }
 
+    It 'a Set-WfLimit whose pwsh died half way is rolled back by the next command, and Get-WfStatus names it' {
+        Enable-Wirefisher | Out-Null
+        $rule = Set-WfLimit -Pid $PID -Rate 1MB -Direction Egress -Name half-done -PassThru
+        # what a killed Set leaves: its intent record, its writer gone (no such PID)
+        Set-Content "/run/wirefisher/set.99999999.1" "add $($rule.Id)"
+        (Get-WfStatus).Leftovers | Should -Match 'set\.99999999\.1 \(a Set-WfLimit that was killed'
+        Get-WfLimit -Name half-done -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        Test-Path /run/wirefisher/set.99999999.1 | Should -BeFalse
+        (Get-WfStatus).Leftovers | Should -BeNullOrEmpty
+    }
+
+    It 'a pwsh killed (-9) <_> ms into Set-WfLimit of 40 PIDs leaves all of them limited or none' -ForEach 300, 400, 500, 600, 700, 1000 {
+        Enable-Wirefisher | Out-Null
+        $sleepers = @(1..40 | ForEach-Object { Start-Process sleep -ArgumentList 300 -PassThru })
+        try {
+            $pids = $sleepers.Id -join ','
+            $psi = [Diagnostics.ProcessStartInfo]::new((Get-Process -Id $PID).Path)
+            foreach ($a in "$PSHOME/pwsh.dll", '-NoProfile', '-NonInteractive', '-Command',
+                "Import-Module '$env:WIREFISHER_MODULE'; [Console]::Out.WriteLine('go'); [Console]::Out.Flush(); Set-WfLimit -Pid $pids -Rate 1MB -Direction Egress; [Console]::Out.WriteLine('done')") { $psi.ArgumentList.Add($a) }
+            $psi.RedirectStandardOutput = $true
+            $pwsh = [Diagnostics.Process]::Start($psi)
+            $pwsh.StandardOutput.ReadLine() | Should -Be 'go'
+            Start-Sleep -Milliseconds $_
+            $pwsh.Kill()
+            $pwsh.WaitForExit(5000) | Out-Null
+            $halfWay = @(Get-ChildItem /run/wirefisher -Filter 'set.*' -ErrorAction SilentlyContinue).Count -gt 0
+            $limited = @(Get-WfLimit | Where-Object { $_.Pid -in $sleepers.Id })
+            Write-Host "    killed after $_ ms: $($limited.Count) of 40 limited$(if ($halfWay) { ' (killed half way: rolled back)' })"
+            $limited.Count | Should -BeIn @(0, 40)
+            (Get-WfStatus).Leftovers | Should -BeNullOrEmpty
+        } finally {
+            Get-WfLimit | Where-Object { $_.Pid -in $sleepers.Id } | Remove-WfLimit
+            $sleepers | ForEach-Object { $_.Kill() }
+        }
+    }
+
     It 'a pwsh killed (-9) <_> ms into Enable-Wirefisher leaves nothing the next one cannot complete' -ForEach 0, 100, 200, 300 {
         Disable-Wirefisher
         $psi = [Diagnostics.ProcessStartInfo]::new('dotnet')
