@@ -71,7 +71,11 @@ public sealed class ImportWfConfigCommand : WfCmdlet
         var changed = plan.Changed.Where(c => ShouldProcess($"{c.Current.Name}: {Describe(c.Request)}", "Change rule")).ToList();
         var removed = plan.Removed.Where(r => ShouldProcess($"{r.Name} ({r.Kind} {r.Target}, {r.Direction})", "Remove rule")).ToList();
         if (added.Count + changed.Count + removed.Count > 0)
-            Run(() => ConfigService.Apply(new ConfigPlan(added, changed, plan.Unchanged, removed, plan.Warnings)), "ApplyFailed", name);
+            WithProgress($"Import-WfConfig: {added.Count + changed.Count} rules", added.Count + changed.Count, p =>
+            {
+                Run(() => ConfigService.Apply(new ConfigPlan(added, changed, plan.Unchanged, removed, plan.Warnings), p), "ApplyFailed", name);
+                return 0;
+            });
         if (PassThru) WriteObject(Run(() => RuleService.Get(queues: false, congestion: true), "ReadFailed"), enumerateCollection: true);
     }
 

@@ -155,7 +155,7 @@ public sealed class SetWfLimitCommand : WfCmdlet
         var chosen = _requests.FindAll(q => ShouldProcess($"{q.Target.Kind} {q.Target.Text}, {q.Direction}",
             q.WatchOnly ? "Watch" : $"Limit to {RateParser.FormatRate(q.Rate)}"));
         if (chosen.Count == 0) return;
-        var rules = Run(() => RuleService.Set(chosen), "ApplyFailed");
+        var rules = WithProgress($"Set-WfLimit: {chosen.Count} targets", chosen.Count, p => Run(() => RuleService.Set(chosen, p), "ApplyFailed"));
         if (PassThru) WriteObject(rules, enumerateCollection: true);
     }
 }

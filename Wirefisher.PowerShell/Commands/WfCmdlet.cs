@@ -33,6 +33,25 @@ public abstract class WfCmdlet : PSCmdlet
     protected void Run(Action call, string cause, object? target = null) =>
         Run(() => { call(); return 0; }, cause, target);
 
+    /// <summary>
+    /// Runs work that reports its progress (status, percent) as Write-Progress
+    /// under this activity, when it is big enough to take a while (at least
+    /// `items` of 10); the bar is completed afterwards.
+    /// </summary>
+    protected T WithProgress<T>(string activity, int items, Func<Action<string, int>?, T> work)
+    {
+        if (items < 10) return work(null);
+        try
+        {
+            return work((status, percent) =>
+                WriteProgress(new ProgressRecord(1, activity, status) { PercentComplete = Math.Clamp(percent, 0, 100) }));
+        }
+        finally
+        {
+            WriteProgress(new ProgressRecord(1, activity, "Done") { RecordType = ProgressRecordType.Completed });
+        }
+    }
+
     /// <summary>Stops the command: bad input (InvalidArgument, ObjectNotFound, ...).</summary>
     protected void Fail(string message, string cause, ErrorCategory category, object? target)
     {

@@ -62,10 +62,10 @@ public static class ConfigService
     }
 
     /// <summary>Applies a plan: the new and changed rules in one all-or-nothing Set, then the rules the file does not have go.</summary>
-    public static void Apply(ConfigPlan plan)
+    public static void Apply(ConfigPlan plan, Action<string, int>? progress = null)
     {
         var set = plan.Added.Concat(plan.Changed.Select(c => c.Request)).ToList();
-        if (set.Count > 0) RuleService.Set(set);
+        if (set.Count > 0) RuleService.Set(set, progress);
         if (plan.Removed.Count > 0) RuleService.Remove(plan.Removed.Select(r => r.Id));
     }
 

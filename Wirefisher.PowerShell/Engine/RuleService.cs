@@ -73,7 +73,7 @@ public static class RuleService
     /// policed) until the TCP connections are paced, so a new limit never meets
     /// its traffic with drops.
     /// </summary>
-    public static List<RateRule> Set(IReadOnlyList<LimitRequest> requests)
+    public static List<RateRule> Set(IReadOnlyList<LimitRequest> requests, Action<string, int>? progress = null)
     {
         foreach (LimitRequest q in requests.Where(q => !q.WatchOnly && !q.IsCongestion)) Validate(q.Rate, q.TimeScale);
         WfKernel.Enable();
@@ -116,8 +116,13 @@ public static class RuleService
                 if (store.Put(p.Id, p.Rule)) added.Add(p.Id);
             // a process's sockets that existed before, or that it inherited or
             // accepted from a listener another process made, become its own
-            foreach (var p in plan.Where(p => p.Target.Kind == RuleKind.Process).DistinctBy(p => p.Target.Id))
-                WfKernel.ClaimSockets((int)p.Target.Id);
+            var claims = plan.Where(p => p.Target.Kind == RuleKind.Process).DistinctBy(p => p.Target.Id).ToList();
+            for (int i = 0; i < claims.Count; i++)
+            {
+                progress?.Invoke($"Claiming the sockets of PID {claims[i].Target.Id}", 100 * i / claims.Count);
+                WfKernel.ClaimSockets((int)claims[i].Target.Id);
+            }
+            progress?.Invoke("Matching and pacing the connections", 100);
             var after = Load(store, index, withState: false);
             // the targets of this call: their tuples are not in the kernel yet
             var targets = plan.GroupBy(p => p.Id).ToDictionary(g => g.Key, g => g.Last().Target); // a target given twice is one rule

@@ -48,7 +48,7 @@ public sealed class SetIntent : IDisposable
     public static List<string> Abandoned()
     {
         if (!Directory.Exists(Dir)) return new List<string>();
-        return Directory.EnumerateFiles(Dir, "set.*").Where(f => !f.EndsWith(".tmp", StringComparison.Ordinal) && !WriterAlive(f)).Order().ToList();
+        return Directory.EnumerateFiles(Dir, "set.*").Where(f => !WriterAlive(f)).Order().ToList();
     }
 
     /// <summary>
@@ -61,16 +61,18 @@ public sealed class SetIntent : IDisposable
         var files = Abandoned();
         foreach (string f in files)
         {
-            foreach (string line in File.ReadAllLines(f))
-            {
-                string[] w = line.Split(' ');
-                uint id = uint.Parse(w[1], CultureInfo.InvariantCulture);
-                if (w[0] == "add") store.Remove(id);
-                else if (w[0] == "restore") store.Put(id, FromBytes(Convert.FromBase64String(w[2])));
-            }
+            // a .tmp was never renamed into place: its Set had written no rule yet
+            if (!f.EndsWith(".tmp", StringComparison.Ordinal))
+                foreach (string line in File.ReadAllLines(f))
+                {
+                    string[] w = line.Split(' ');
+                    uint id = uint.Parse(w[1], CultureInfo.InvariantCulture);
+                    if (w[0] == "add") store.Remove(id);
+                    else if (w[0] == "restore") store.Put(id, FromBytes(Convert.FromBase64String(w[2])));
+                }
             File.Delete(f);
         }
-        return files.Count;
+        return files.Count(f => !f.EndsWith(".tmp", StringComparison.Ordinal));
     }
 
     /// <summary>Forgets every intent (Disable-Wirefisher removes the rules anyway).</summary>
@@ -83,7 +85,7 @@ public sealed class SetIntent : IDisposable
     private static bool WriterAlive(string file)
     {
         string[] parts = Path.GetFileName(file).Split('.');
-        return parts.Length == 3 && int.TryParse(parts[1], out int pid) &&
+        return parts.Length >= 3 && int.TryParse(parts[1], out int pid) &&
                ProcessInfo.TryGet(pid) is { } p && p.StartTicks.ToString(CultureInfo.InvariantCulture) == parts[2];
     }
 

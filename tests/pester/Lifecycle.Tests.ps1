@@ -129,6 +129,25 @@ Describe 'An interrupted Enable-Wirefisher' -Tag Kernel {
         (Get-WfStatus).Leftovers | Should -BeNullOrEmpty
     }
 
+    It 'Set-WfLimit of many PIDs writes its progress, and completes it' {
+        Enable-Wirefisher | Out-Null
+        $sleepers = @(1..20 | ForEach-Object { Start-Process sleep -ArgumentList 300 -PassThru })
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$env:WIREFISHER_MODULE'; Set-WfLimit -Pid $($sleepers.Id -join ',') -Rate 1MB -Direction Egress")
+            $null = $ps.Invoke()
+            $ps.HadErrors | Should -BeFalse -Because "$($ps.Streams.Error)"
+            $records = @($ps.Streams.Progress)
+            @($records | Where-Object StatusDescription -Match '^Claiming the sockets of PID \d+$').Count | Should -Be 20
+            $records[0].Activity | Should -Be 'Set-WfLimit: 20 targets'
+            $records[-1].RecordType | Should -Be 'Completed'
+        } finally {
+            $ps.Dispose()
+            Get-WfLimit | Where-Object { $_.Pid -in $sleepers.Id } | Remove-WfLimit
+            $sleepers | ForEach-Object { $_.Kill() }
+        }
+    }
+
     It 'a pwsh killed (-9) <_> ms into Set-WfLimit of 40 PIDs leaves all of them limited or none' -ForEach 300, 400, 500, 600, 700, 1000 {
         Enable-Wirefisher | Out-Null
         $sleepers = @(1..40 | ForEach-Object { Start-Process sleep -ArgumentList 300 -PassThru })
@@ -143,7 +162,7 @@ Describe 'An interrupted Enable-Wirefisher' -Tag Kernel {
             Start-Sleep -Milliseconds $_
             $pwsh.Kill()
             $pwsh.WaitForExit(5000) | Out-Null
-            $halfWay = @(Get-ChildItem /run/wirefisher -Filter 'set.*' -ErrorAction SilentlyContinue).Count -gt 0
+            $halfWay = @(Get-ChildItem /run/wirefisher -ErrorAction SilentlyContinue | Where-Object Name -Match '^set\.\d+\.\d+$').Count -gt 0
             $limited = @(Get-WfLimit | Where-Object { $_.Pid -in $sleepers.Id })
             Write-Host "    killed after $_ ms: $($limited.Count) of 40 limited$(if ($halfWay) { ' (killed half way: rolled back)' })"
             $limited.Count | Should -BeIn @(0, 40)
