@@ -39,11 +39,7 @@ public sealed class ShowWfFlowRateCommand : WfFlowRateCmdlet, IDisposable
     {
         if (By is FlowGrouping.Cgroup or FlowGrouping.Interface)
             Fail($"Show-WfFlowRate shows -By Process, Connection or Rule; for -By {By}, use Watch-WfFlowRate -By {By} | Format-Table.", "InvalidGrouping", ErrorCategory.InvalidArgument, By);
-        TimeSpan interval = TimeSpan.Zero;
-        try { interval = RateParser.TimeSpanFrom(Interval); }
-        catch (FormatException e) { Fail(e.Message, "InvalidInterval", ErrorCategory.InvalidArgument, Interval); }
-        if (interval < TimeSpan.FromMilliseconds(100) || interval > TimeSpan.FromDays(1))
-            Fail($"The interval must be at least 100ms and at most a day; {interval} was given.", "InvalidInterval", ErrorCategory.InvalidArgument, Interval);
+        TimeSpan interval = CheckedInterval(Interval);
 
         // a terminal gets the redrawn screen; a file, a pipe or a remote session gets one plain
         // screen after another, through the host (a remote session's stdout is its protocol)

@@ -36,11 +36,7 @@ public sealed class WatchWfFlowRateCommand : WfFlowRateCmdlet, IDisposable
 
     protected override void EndProcessing()
     {
-        TimeSpan interval = TimeSpan.Zero;
-        try { interval = RateParser.TimeSpanFrom(Interval); }
-        catch (FormatException e) { Fail(e.Message, "InvalidInterval", ErrorCategory.InvalidArgument, Interval); }
-        if (interval < TimeSpan.FromMilliseconds(100) || interval > TimeSpan.FromDays(1))
-            Fail($"The interval must be at least 100ms and at most a day; {interval} was given.", "InvalidInterval", ErrorCategory.InvalidArgument, Interval);
+        TimeSpan interval = CheckedInterval(Interval);
 
         // last in its pipeline, the objects go to the screen (or a variable): a blank line and the
         // time between snapshots there, so they do not run together; the objects are unchanged

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
@@ -31,6 +32,17 @@ public abstract class WfFlowRateCmdlet : WfCmdlet
     public string[]? Rule { get; set; }
 
     protected override void BeginProcessing() => RequireRoot("Reading flow rates");
+
+    /// <summary>An -Interval of Watch- or Show-WfFlowRate: 100 ms to a day, or the error InvalidInterval.</summary>
+    protected TimeSpan CheckedInterval(object value)
+    {
+        TimeSpan interval = TimeSpan.Zero;
+        try { interval = RateParser.TimeSpanFrom(value); }
+        catch (FormatException e) { Fail(e.Message, "InvalidInterval", ErrorCategory.InvalidArgument, value); }
+        if (interval < TimeSpan.FromMilliseconds(100) || interval > TimeSpan.FromDays(1))
+            Fail($"The interval must be at least 100ms and at most a day; {interval} was given.", "InvalidInterval", ErrorCategory.InvalidArgument, value);
+        return interval;
+    }
 
     /// <summary>One snapshot, filtered (by pids, or else -Pid) and sorted (by Pid, then direction).</summary>
     protected List<FlowRate> Snapshot(ICollection<int>? pids = null)
