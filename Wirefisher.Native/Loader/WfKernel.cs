@@ -86,7 +86,7 @@ public static unsafe class WfKernel
     }
 
     /// <summary>Removes every rule, link, program and map Wirefisher pinned. Returns false if nothing was there.</summary>
-    public static bool Disable()
+    public static bool Disable(Action<string, int>? progress = null)
     {
         RequireRoot("Disabling Wirefisher");
         using var guard = Lock();
@@ -94,10 +94,20 @@ public static unsafe class WfKernel
         {
             // take the rules away first, so the pace iterator gives paced sockets their speed back
             using (var store = new Maps.RuleStore())
-                foreach (var rule in store.All(withState: false)) store.Remove(rule.Id);
+            {
+                var rules = store.All(withState: false).ToList();
+                for (int i = 0; i < rules.Count; i++)
+                {
+                    if (i % 500 == 0) progress?.Invoke($"Removing rule {i + 1} of {rules.Count}", 60 * i / rules.Count);
+                    store.Remove(rules[i].Id);
+                }
+            }
+            progress?.Invoke("Giving paced connections their speed back", 60);
             Repace();
         }
+        progress?.Invoke("Removing the ingress shapers", 80);
         Shaper.RemoveAll(); // ifb devices, their classes and the tcx links
+        progress?.Invoke("Detaching the programs and removing the pins", 90);
         return RemovePins();
     }
 

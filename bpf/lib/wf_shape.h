@@ -221,8 +221,8 @@ static __always_inline void wf_clamp_set(void *ctx, int window)
 }
 
 /* Lifts a clamp. A buffer that is fixed (SOCK_RCVBUF_LOCK: wf_clamp_set fixed
- * it) is opened up too; one that autotuning still sizes (a connection open
- * before its limit) keeps its size, which may be more than rmem_max. */
+ * it) is opened up too; one that autotuning still sizes keeps its size, which
+ * may be more than rmem_max. */
 #define WF_SOCK_RCVBUF_LOCK 2
 static __always_inline void wf_clamp_lift(struct tcp_sock *tp)
 {
@@ -274,9 +274,8 @@ static __always_inline int wf_clamp_window(const struct wf_rule *r, struct wf_st
 
 /*
  * Moves a connection's clamp to its share of the rule now (wf_clamp_window)
- * if it is more than 1/8 off: as the rule gains or loses connections
- * (wf_clamp_follow) or for a connection that was open before its limit
- * (wf_iter_pace). The buffer is never shrunk, since data the old window let
+ * if it is more than 1/8 off, as the rule gains or loses connections
+ * (wf_clamp_follow). The buffer is never shrunk, since data the old window let
  * in would be dropped at the socket; a smaller clamp alone bounds the window
  * on this kernel (tcp_set_window_clamp lowers rcv_ssthresh with it), and what
  * was advertised already drains. A larger clamp gets the buffer to hold it.

@@ -148,6 +148,24 @@ Describe 'An interrupted Enable-Wirefisher' -Tag Kernel {
         }
     }
 
+    It 'Disable-Wirefisher with many rules writes its progress, and completes it' {
+        Enable-Wirefisher | Out-Null
+        1..12 | ForEach-Object { Set-WfLimit -Protocol TCP -LocalPort (20000 + $_) -Rate 1MB -Direction Egress }
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$env:WIREFISHER_MODULE'; Disable-Wirefisher")
+            $null = $ps.Invoke()
+            $ps.HadErrors | Should -BeFalse -Because "$($ps.Streams.Error)"
+            $records = @($ps.Streams.Progress)
+            $records[0].Activity | Should -Be 'Disable-Wirefisher: 12 rules'
+            @($records.StatusDescription) | Should -Contain 'Detaching the programs and removing the pins'
+            $records[-1].RecordType | Should -Be 'Completed'
+            (Get-WfStatus).Enabled | Should -BeFalse
+        } finally {
+            $ps.Dispose()
+        }
+    }
+
     It 'a pwsh killed (-9) <_> ms into Set-WfLimit of 40 PIDs leaves all of them limited or none' -ForEach 300, 400, 500, 600, 700, 1000 {
         Enable-Wirefisher | Out-Null
         $sleepers = @(1..40 | ForEach-Object { Start-Process sleep -ArgumentList 300 -PassThru })
