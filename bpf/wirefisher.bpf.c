@@ -455,7 +455,7 @@ int wf_iter_pace(struct bpf_iter__tcp *ctx)
 		wf_listen_note(&k, o, &m);
 	}
 	if (!wf_shaped_rule(&m, &rid) && (o->flags & WF_OWNER_WINDOW)) {
-		wf_clamp_lift(tp);
+		wf_clamp_set(tp, 0);
 		o->flags &= ~WF_OWNER_WINDOW;
 	}
 	return 0;

@@ -220,20 +220,6 @@ static __always_inline void wf_clamp_set(void *ctx, int window)
 	bpf_setsockopt(ctx, WF_SOL_TCP, WF_TCP_WINDOW_CLAMP, &clamp, sizeof(clamp));
 }
 
-/* Lifts a clamp. A buffer that is fixed (SOCK_RCVBUF_LOCK: wf_clamp_set fixed
- * it) is opened up too; one that autotuning still sizes keeps its size, which
- * may be more than rmem_max. */
-#define WF_SOCK_RCVBUF_LOCK 2
-static __always_inline void wf_clamp_lift(struct tcp_sock *tp)
-{
-	int clamp = 0x3fffffff;
-
-	if (tp->inet_conn.icsk_inet.sk.sk_userlocks & WF_SOCK_RCVBUF_LOCK)
-		wf_clamp_set(tp, 0);
-	else
-		bpf_setsockopt(tp, WF_SOL_TCP, WF_TCP_WINDOW_CLAMP, &clamp, sizeof(clamp));
-}
-
 /* Counts the connection in its rule's tcp_conns once (WF_OWNER_CLAMPED marks it counted). */
 static __always_inline void wf_clamp_count(struct wf_owner *o, __u32 rid, struct wf_state *s)
 {
