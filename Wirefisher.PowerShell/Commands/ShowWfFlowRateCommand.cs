@@ -5,7 +5,6 @@ using System.Management.Automation;
 using System.Text;
 using System.Threading;
 using Wirefisher.Engine;
-using Wirefisher.Native.Loader;
 
 namespace Wirefisher.Commands;
 
@@ -51,7 +50,7 @@ public sealed class ShowWfFlowRateCommand : WfFlowRateCmdlet, IDisposable
             var clock = Stopwatch.StartNew();
             for (long k = 0; Count == 0 || k < Count; k++)
             {
-                var lines = TopView.Lines(Snapshot(), WfKernel.IsEnabled ? Run(() => RuleService.Get(queues: false), "ReadFailed") : new(), Top, By, DateTime.Now);
+                var lines = TopView.Lines(Snapshot(), Run(() => RuleService.Get(queues: false), "ReadFailed"), Top, By, DateTime.Now); // Snapshot stops the command if Wirefisher is off
                 if (live)
                 {
                     var sb = new StringBuilder("\x1b[H");

@@ -67,7 +67,7 @@ public static class FlowRateReader
     }
 
     /// <summary>f with the sums of the parts' rates and counters (rates of flows that share nothing add up).</summary>
-    private static T Summed<T>(T f, IReadOnlyCollection<FlowRate> parts) where T : FlowRate
+    internal static T Summed<T>(T f, IReadOnlyCollection<FlowRate> parts) where T : FlowRate
     {
         f.Instant = Sum(parts, p => p.Instant);
         f.Average = Sum(parts, p => p.Average);

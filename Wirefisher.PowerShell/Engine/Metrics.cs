@@ -59,9 +59,10 @@ public static class Metrics
         var pDroppedBytes = F("wirefisher_process_dropped_bytes_total", "counter", "Payload bytes of a process that a limit dropped.");
         var pDroppedPackets = F("wirefisher_process_dropped_packets_total", "counter", "Packets of a process that a limit dropped.");
         var pSmoothed = F("wirefisher_process_smoothed_bytes_per_second", "gauge", "A process's smoothed rate (Get-WfFlowRate Smoothed), bytes per second.");
-        foreach (var g in Fold(processes, minProcessBytes))
+        foreach (FlowRate g in Fold(processes, minProcessBytes))
         {
-            string l = Labels(("pid", g.Pid), ("process", g.Name), ("direction", g.Direction));
+            string pid = g.Pid < 0 ? "" : g.Pid.ToString(CultureInfo.InvariantCulture);
+            string l = Labels(("pid", pid), ("process", g.ProcessName), ("direction", g.Direction.ToString()));
             pBytes.Samples.Add((l, g.Bytes));
             pPackets.Samples.Add((l, g.Packets));
             pDroppedBytes.Samples.Add((l, g.DroppedBytes));
@@ -103,21 +104,14 @@ public static class Metrics
         return sb.ToString();
     }
 
-    private sealed record Series(string Pid, string Name, string Direction, ulong Bytes, ulong Packets, ulong DroppedBytes, ulong DroppedPackets, ulong Smoothed);
-
-    /// <summary>One series per process and direction; those below min fold into (other), per direction.</summary>
-    private static IEnumerable<Series> Fold(IReadOnlyList<FlowRate> processes, ulong min)
+    /// <summary>One series per process and direction; those below min fold into (other), per direction (Pid -1).</summary>
+    private static IEnumerable<FlowRate> Fold(IReadOnlyList<FlowRate> processes, ulong min)
     {
         foreach (FlowRate f in processes.Where(f => f.Bytes >= min || f.Pid == 0))
-            yield return new Series(f.Pid.ToString(CultureInfo.InvariantCulture), f.ProcessName, f.Direction.ToString(),
-                f.Bytes, f.Packets, f.DroppedBytes, f.DroppedPackets, f.Smoothed);
+            yield return f;
         foreach (var g in processes.Where(f => f.Bytes < min && f.Pid != 0).GroupBy(f => f.Direction).OrderBy(g => g.Key))
-            yield return new Series("", Other, g.Key.ToString(),
-                Sum(g, f => f.Bytes), Sum(g, f => f.Packets), Sum(g, f => f.DroppedBytes), Sum(g, f => f.DroppedPackets), Sum(g, f => f.Smoothed));
+            yield return FlowRateReader.Summed(new FlowRate { Pid = -1, ProcessName = Other, Direction = g.Key }, g.ToList());
     }
-
-    private static ulong Sum(IEnumerable<FlowRate> flows, Func<FlowRate, ulong> value) =>
-        flows.Aggregate(0UL, (s, f) => s + value(f));
 
     /// <summary>{a="x",b="y"}, with \, " and newlines escaped as the format asks.</summary>
     private static string Labels(params (string Name, string Value)[] labels) =>

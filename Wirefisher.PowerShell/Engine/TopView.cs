@@ -32,9 +32,9 @@ public static class TopView
         lines.Add("");
         foreach (Direction d in new[] { Direction.Ingress, Direction.Egress })
         {
-            var of = flows.Where(f => f.Direction == d).ToList();
+            FlowRate total = FlowRateReader.Summed(new FlowRate { Direction = d }, flows.Where(f => f.Direction == d).ToList());
             lines.Add(string.Format(CultureInfo.InvariantCulture, Row, "", "total", d == Direction.Ingress ? "In" : "Out",
-                Short(Sum(of, f => f.Instant)), Short(Sum(of, f => f.Average)), "", Short(Sum(of, f => f.Smoothed)), ""));
+                Short(total.Instant), Short(total.Average), "", Short(total.Smoothed), ""));
         }
         return lines;
     }
@@ -58,8 +58,6 @@ public static class TopView
         var list = on.ToList();
         return list.Count == 0 ? "" : Short(list.Min(l => l.Rate));
     }
-
-    private static ulong Sum(IEnumerable<FlowRate> flows, Func<FlowRate, ulong> v) => flows.Aggregate(0UL, (s, f) => s + v(f));
 
     /// <summary>A rate in at most 10 characters: "512 B/s", "98.5 MiB/s", "1023 KiB/s".</summary>
     public static string Short(ulong bytesPerSecond)
