@@ -472,7 +472,7 @@ static __always_inline void wf_conn_rules(struct sock *sk, struct wf_conn *c)
 		return;
 	for (int dir = 0; dir < 2; dir++) {
 		bpf_probe_read_kernel(&d, sizeof(d), &m->d[dir]);
-		if (!d.valid || d.gen != cfg->gen)
+		if (!d.seq || (d.seq & 1) || d.gen != cfg->gen)
 			continue;
 		for (int i = 0; i < WF_MATCH_MAX; i++)
 			if (i < d.ids.n) {

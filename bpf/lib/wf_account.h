@@ -124,7 +124,7 @@ static __always_inline void wf_account(struct bpf_sock *sk, __u32 tgid, __u32 di
 {
 	struct wf_proc_key key = { .tgid = tgid };
 	struct wf_flowstat *f, *zero;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = bpf_ktime_get_coarse_ns(); /* see struct wf_rate */
 
 	if (sk) {
 		f = bpf_sk_storage_get(&WF_MAP_FLOW, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
