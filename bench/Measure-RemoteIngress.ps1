@@ -5,19 +5,26 @@ tests/pester/WfRemotePath.psm1), side by side: ifb+htb, Wirefisher, Wirefisher's
 bucket, and no limit. Each path without and with a delay line (RTT >= 2 x DelayMs).
 Prints one line per row: mean / target, worst second after the first, stddev of the
 per-second ratios, the sender's retransmits / segments, the median ping RTT under load.
+The unlimited row (flood, once per path) is the path's reference; 100 MiB/s rows use the
+flood pattern too (the seed pattern cannot offer that much here), the others the seed
+pattern with its gaps scaled to the rate. The drop bucket runs on the first path only.
+
+Writes bench/results/remote-ingress.json (issue 9, section 1, the remote-like rows; with
+-Quick: 10 MiB/s, 2 s, 10 ms delay, three rows, under out/bench/results). No timing is asserted.
 
 .EXAMPLE
 dotnet pwsh bench/Measure-RemoteIngress.ps1
 dotnet pwsh -c './bench/Measure-RemoteIngress.ps1 -Rows ifb+htb, unlimited -Rate 1MB -DelayMs 10'
 #>
 param(
-    [double[]] $Rate = @(1MB, 10MB),
+    [double[]] $Rate = @(1MB, 10MB, 100MB),
     [int[]] $DelayMs = @(0, 10),
     [int] $Seconds = 10,
     # the sender's TCP congestion control (e.g. cubic); default: the host's
     [string] $CongestionControl,
     [ValidateSet('ifb+htb', 'wirefisher', 'drop-bucket', 'unlimited')]
-    [string[]] $Rows = @('ifb+htb', 'wirefisher', 'drop-bucket', 'unlimited')
+    [string[]] $Rows = @('ifb+htb', 'wirefisher', 'drop-bucket', 'unlimited'),
+    [switch] $Quick
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
@@ -28,7 +35,12 @@ Assert-WfKernelTestable
 # ifb+htb and unlimited need no eBPF: leave the module (and its pinned state) alone for them
 $usesModule = [bool]($Rows | Where-Object { $_ -in 'wirefisher', 'drop-bucket' })
 if ($usesModule) { Import-Module ($env:WIREFISHER_MODULE ?? "$root/out/Wirefisher/Wirefisher.psd1") }
-$outDir = $env:WIREFISHER_BENCH_OUT ?? "$root/out/bench"
+if ($Quick -or $env:WIREFISHER_BENCH_QUICK) {
+    $Quick = $true; $Seconds = 2; $Rate = @(10MB); $DelayMs = @(10); $Rows = @('ifb+htb', 'wirefisher', 'unlimited'); $usesModule = $true
+    Import-Module ($env:WIREFISHER_MODULE ?? "$root/out/Wirefisher/Wirefisher.psd1")
+}
+$outDir = if ($Quick) { Join-Path ($env:WIREFISHER_BENCH_OUT ?? "$root/out/bench") 'results' } else { "$root/bench/results" }
+$started = Get-Date
 
 function Set-IfbHtb {
     # The classic tc recipe: ingress redirected to an ifb, shaped there by htb at the rate in wire bits.
@@ -72,14 +84,19 @@ try {
             $path = New-WfRemotePath -DelayMs $dl -CongestionControl $CongestionControl
             $idle = Measure-WfPathLatency -Path $path -Count 10
             'path delay {0} ms: idle RTT {1:N2} ms, sender TCP {2}' -f $dl, $idle, $path.CongestionControl
-            foreach ($r in $Rate) { foreach ($row in $Rows) {
-                $label = '{0,-11} {1,3} ms {2,4:N0} MiB/s' -f $row, $dl, ($r / 1MB)
+            foreach ($rate1 in $Rate) { foreach ($row in $Rows) {
+                if ($row -eq 'unlimited' -and $rate1 -ne $Rate[0]) { continue }
+                if ($row -eq 'drop-bucket' -and $dl -ne $DelayMs[0]) { continue }
+                $flood = $row -eq 'unlimited' -or $rate1 -ge 100MB
+                $r = if ($row -eq 'unlimited') { 1MB } else { $rate1 }
+                $label = '{0,-11} {1,3} ms {2,4} MiB/s' -f $row, $dl, $(if ($row -eq 'unlimited') { 'any' } else { $r / 1MB })
                 if ($row -eq 'drop-bucket' -and -not (Get-Command Set-WfLimit).Parameters.ContainsKey('NoShaping')) {
                     "${label}: skipped (Set-WfLimit has no -NoShaping)"
                     $results.Add([pscustomobject]@{ Row = $row; DelayMs = $dl; Rate = $r; Skipped = $true })
                     continue
                 }
-                $pair = Start-WfTrafficPair -Proto tcp -Scale ([math]::Max(1, $r / 1MB * 2)) -Address $path.ReceiverAddress `
+                $pattern = if ($flood) { @{ Pattern = 'flood' } } else { @{ Scale = [math]::Max(1, $r / 1MB * 2) } }
+                $pair = Start-WfTrafficPair -Proto tcp @pattern -Address $path.ReceiverAddress `
                     -ReceiverNetns $path.ReceiverNetns -SenderNetns $path.SenderNetns
                 $limited = $false
                 try {
@@ -100,12 +117,13 @@ try {
                     $retrans = $after.TcpRetransSegs - $before.TcpRetransSegs
                     $segs = $after.TcpOutSegs - $before.TcpOutSegs
                     $sd = Get-StdDev $m.Ratios
+                    $worst = $m.Ratios | Select-Object -Skip 1 | Sort-Object { [math]::Abs($_ - 1) } | Select-Object -Last 1
                     '{0}: mean {1:N3} ({2:N2} MiB/s), worst {3:P1}, sd {4:N3}; retrans {5}/{6}; RTT {7:N2} ms; free {8:N1} MiB/s' -f `
                         $label, $m.MeanRatio, ($m.Mean / 1MB), $m.WorstAfterFirst, $sd, $retrans, $segs, $rtt, ($free / 1MB)
                     $results.Add([pscustomobject]@{
                         Row = $row; DelayMs = $dl; Rate = $r; Skipped = $false; IdleRttMs = $idle; CongestionControl = $path.CongestionControl; FreeBytesPerSecond = $free
                         Mean = $m.Mean; MeanRatio = $m.MeanRatio; Ratios = $m.Ratios; WorstAfterFirst = $m.WorstAfterFirst
-                        StdDev = $sd; Retrans = $retrans; OutSegs = $segs; RttMs = $rtt
+                        StdDev = $sd; Retrans = $retrans; OutSegs = $segs; RttMs = $rtt; Worst = $worst
                     })
                 } finally {
                     if ($limited) {
@@ -118,7 +136,44 @@ try {
     }
 } finally {
     if ($usesModule) { Disable-Wirefisher }
-    $null = New-Item -ItemType Directory -Force $outDir
-    ConvertTo-Json -Depth 4 -InputObject @($results) | Set-Content (Join-Path $outDir 'remote-ingress.json')
-    "results: $(Join-Path $outDir 'remote-ingress.json'); rerun: dotnet pwsh bench/Measure-RemoteIngress.ps1"
+    $global:LASTEXITCODE = 0
 }
+
+$rowsOut = @($results | Where-Object { -not $_.Skipped } | ForEach-Object {
+        $u = $_.Row -eq 'unlimited'
+        [ordered]@{
+            limiter = $(if ($u) { 'unlimited (flood)' } else { $_.Row }); delay_ms = $_.DelayMs; idle_rtt_ms = [math]::Round($_.IdleRttMs, 2)
+            rate_mib = $(if ($u) { 'none' } else { $_.Rate / 1MB }); mean_mib = [math]::Round($_.Mean / 1MB, 3)
+            mean = $(if ($u) { '-' } else { [math]::Round($_.MeanRatio, 4) }); worst = $(if ($u) { '-' } else { [math]::Round($_.Worst, 4) })
+            sd = $(if ($u) { '-' } else { [math]::Round($_.StdDev, 4) }); retrans = $_.Retrans; out_segs = $_.OutSegs; rtt_ms = [math]::Round($_.RttMs, 2)
+        }
+    })
+$wf = @($rowsOut | Where-Object { $_.limiter -eq 'wirefisher' })
+$targets = @()
+if ($wf.Count) {
+    $wm = $wf | Sort-Object { [math]::Abs($_.mean - 1) } | Select-Object -Last 1
+    $ws = $wf | Sort-Object { [math]::Abs($_.worst - 1) } | Select-Object -Last 1
+    $targets = @(
+        '{0}: remote-like sender, Wirefisher mean within 1 % of the target at {1} MiB/s, delays {2} ms (worst: {3:N4} at {4} MiB/s, {5} ms)' -f `
+            $(if ([math]::Abs($wm.mean - 1) -le 0.01) { 'met' } else { 'missed' }), (($Rate | ForEach-Object { $_ / 1MB }) -join ', '), ($DelayMs -join ', '), $wm.mean, $wm.rate_mib, $wm.delay_ms
+        '{0}: remote-like sender, Wirefisher worst second within 5 % (worst: {1:N4} at {2} MiB/s, {3} ms)' -f `
+            $(if ([math]::Abs($ws.worst - 1) -le 0.05) { 'met' } else { 'missed' }), $ws.worst, $ws.rate_mib, $ws.delay_ms
+    )
+}
+$result = [ordered]@{
+    name = 'remote-ingress'; date = (Get-Date -Format 'yyyy-MM-dd'); kernel = (uname -r); cpus = [Environment]::ProcessorCount
+    quick = [bool]$Quick; seconds = $Seconds; run_seconds = [math]::Round(((Get-Date) - $started).TotalSeconds)
+    command = 'dotnet pwsh bench/Measure-RemoteIngress.ps1' + $(if ($Quick) { ' -Quick' } else { '' })
+    sections = @([ordered]@{
+            title = "1. Accuracy: TCP download from a sender this host cannot pace (NAT router namespace; delay_ms one way), $Seconds s per row"
+            columns = @('limiter', 'delay_ms', 'idle_rtt_ms', 'rate_mib', 'mean_mib', 'mean', 'worst', 'sd', 'retrans', 'out_segs', 'rtt_ms')
+            rows = $rowsOut
+            targets = $targets
+        })
+}
+$null = New-Item -ItemType Directory -Force $outDir
+$file = Join-Path $outDir 'remote-ingress.json'
+$result | ConvertTo-Json -Depth 6 | Set-Content $file
+$targets
+"written: $file"
+"command: $($result.command)"

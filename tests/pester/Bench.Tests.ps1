@@ -54,3 +54,51 @@ Describe 'bench/Measure-Monitoring.ps1 -Quick' -Tag Kernel {
         $text | Should -Match '- (met|missed): '
     }
 }
+
+Describe 'bench/Measure-LimitAccuracy.ps1 and Measure-RemoteIngress.ps1 -Quick' -Tag Kernel {
+    BeforeAll {
+        $env:WIREFISHER_BENCH_OUT = Join-Path $TestDrive 'acc'
+        $script:log = & dotnet pwsh -NoProfile -NonInteractive -File "$root/bench/Measure-LimitAccuracy.ps1" -Quick 2>&1 | Out-String
+        $script:exit = $LASTEXITCODE
+        $script:rlog = & dotnet pwsh -NoProfile -NonInteractive -File "$root/bench/Measure-RemoteIngress.ps1" -Quick 2>&1 | Out-String
+        $script:rexit = $LASTEXITCODE
+        $script:acc = Get-Content (Join-Path $TestDrive 'acc/results/accuracy.json') -Raw -ErrorAction Ignore | ConvertFrom-Json
+        $script:remote = Get-Content (Join-Path $TestDrive 'acc/results/remote-ingress.json') -Raw -ErrorAction Ignore | ConvertFrom-Json
+    }
+    AfterAll { Remove-Item Env:WIREFISHER_BENCH_OUT -ErrorAction SilentlyContinue }
+
+    It 'runs both to their end and writes their JSON' {
+        $exit | Should -Be 0 -Because $log
+        $rexit | Should -Be 0 -Because $rlog
+        $acc.quick | Should -BeTrue -Because $log
+        $remote.quick | Should -BeTrue -Because $rlog
+    }
+
+    It 'measures every row: TCP egress, TCP ingress, UDP, the remote-like download' {
+        @($acc.sections).Count | Should -Be 3
+        foreach ($s in @($acc.sections) + @($remote.sections)) {
+            @($s.rows).Count | Should -BeGreaterThan 1 -Because $s.title
+            foreach ($r in $s.rows) {
+                $r.mean_mib | Should -BeGreaterThan 0 -Because "$($s.title): $($r.limiter)"
+                if ($r.limiter -notlike 'unlimited*') { $r.mean | Should -BeGreaterThan 0; $r.worst | Should -BeGreaterThan 0 }
+            }
+        }
+        @($acc.sections[0].rows | ForEach-Object limiter) | Should -Contain 'tc tbf'
+        @($acc.sections[0].rows | ForEach-Object limiter) | Should -Contain 'trickle (iperf3)'
+        @($remote.sections[0].rows | ForEach-Object limiter) | Should -Be @('ifb+htb', 'wirefisher', 'unlimited (flood)')
+    }
+
+    It 'says which targets it met or missed' {
+        foreach ($s in @($acc.sections) + @($remote.sections)) {
+            @($s.targets).Count | Should -BeGreaterThan 0 -Because $s.title
+            @($s.targets) | Should -Match '^(met|missed): '
+        }
+    }
+
+    It 'leaves no rule, namespace, qdisc or device behind' {
+        @(ip netns list | Where-Object { $_ -match '^(wfacc|wfr)\d+' }).Count | Should -Be 0
+        @(ip -o link show | Where-Object { $_ -match 'wfacc\d+' }).Count | Should -Be 0
+        Test-Path /sys/fs/bpf/wirefisher/wf_rules | Should -BeFalse -Because 'the benchmarks disable Wirefisher at their end'
+    }
+}
+
