@@ -241,7 +241,7 @@ struct wf_rate {
 	__u64 first_ns;
 	__u64 last_ns;
 	__u64 win_start_ns;
-	__u64 win_bytes;
+	__u64 win_base;    /* bytes when the open window began: it holds bytes - win_base */
 	__u64 windows;     /* windows closed so far */
 	__u64 bytes;
 	__u64 packets;

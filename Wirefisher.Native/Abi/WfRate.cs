@@ -9,7 +9,7 @@ public struct WfRate
     [CField("first_ns")] public ulong FirstNs;
     [CField("last_ns")] public ulong LastNs;
     [CField("win_start_ns")] public ulong WinStartNs;
-    [CField("win_bytes")] public ulong WinBytes;
+    [CField("win_base")] public ulong WinBase;
     [CField("windows")] public ulong Windows;
     [CField("bytes")] public ulong Bytes;
     [CField("packets")] public ulong Packets;

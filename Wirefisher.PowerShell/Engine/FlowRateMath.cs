@@ -25,10 +25,9 @@ public static class FlowRateMath
         r.LastNs = now;
         r.Bytes += len;
         r.Packets += 1;
-        r.WinBytes += len;
         ulong dt = now - r.WinStartNs;
         if (dt >= WindowNs)
-            Close(ref r, r.WinBytes * 1_000_000 / (dt / 1000), now);
+            Close(ref r, (r.Bytes - r.WinBase) * 1_000_000 / (dt / 1000), now);
     }
 
     private static void Close(ref WfRate r, ulong instant, ulong now)
@@ -38,7 +37,7 @@ public static class FlowRateMath
         r.Instant = instant;
         r.Windows += 1;
         r.WinStartNs = now;
-        r.WinBytes = 0;
+        r.WinBase = r.Bytes;
     }
 
     /// <summary>The rates at now (ns, CLOCK_MONOTONIC), the kernel's record left as it is.</summary>
@@ -50,7 +49,7 @@ public static class FlowRateMath
         if (idle > 0)
         {
             // the open window holds what came since its start: it closes one second in...
-            Close(ref r, r.WinBytes, r.WinStartNs + WindowNs);
+            Close(ref r, r.Bytes > r.WinBase ? r.Bytes - r.WinBase : 0, r.WinStartNs + WindowNs);
             // ...and every further quiet second closes an empty one (bounded: smoothed is 0 or stuck below 8 long before)
             for (ulong i = 1; i < Math.Min(idle, 1000UL); i++)
                 Close(ref r, 0, r.WinStartNs + WindowNs);
