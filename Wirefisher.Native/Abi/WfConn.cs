@@ -19,11 +19,18 @@ public unsafe struct WfConn
     /// <summary>The ids of the rules this socket's traffic of one direction matched.</summary>
     public uint[] Rules(bool egress)
     {
-        var ids = new System.Collections.Generic.List<uint>();
         fixed (uint* i = RulesIn, o = RulesOut)
+        {
+            uint* r = egress ? o : i;
+            int n = 0;
             for (int k = 0; k < AbiConst.MatchMax; k++)
-                if ((egress ? o : i)[k] != 0) ids.Add((egress ? o : i)[k]);
-        return ids.ToArray();
+                if (r[k] != 0) n++;
+            if (n == 0) return System.Array.Empty<uint>(); // most sockets: no allocation
+            var ids = new uint[n];
+            for (int k = 0, j = 0; k < AbiConst.MatchMax; k++)
+                if (r[k] != 0) ids[j++] = r[k];
+            return ids;
+        }
     }
 
     public string GetComm() { fixed (byte* p = Comm) return AbiConst.ReadString(p, AbiConst.CommLen); }

@@ -32,6 +32,10 @@ internal static unsafe partial class Libc
 
     public const int CLONE_NEWNET = 0x40000000;
 
+    /// <summary>The index of a device of the calling thread's network namespace, 0 if none.</summary>
+    [LibraryImport(Libraries.Libc, EntryPoint = "if_nametoindex", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial uint IfNameToIndex(string name);
+
     [LibraryImport(Libraries.Libc, EntryPoint = "setns", SetLastError = true)]
     public static partial int Setns(int fd, int nstype);
 

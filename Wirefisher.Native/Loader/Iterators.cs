@@ -31,11 +31,10 @@ internal static unsafe class Iterators
         return new BpfFd(LibbpfCheck.Fd(Libbpf.BpfLinkCreate(prog.Fd, 0, Libbpf.BPF_TRACE_ITER, opts), what));
     }
 
-    /// <summary>Runs the iterator to its end; returns what it wrote if keep, else nothing.</summary>
-    public static byte[] Read(int linkFd, bool keep)
+    /// <summary>Runs the iterator to its end; appends what it wrote to output, if any.</summary>
+    public static void Read(int linkFd, Stream? output)
     {
         using var iter = new BpfFd(LibbpfCheck.Fd(Libbpf.BpfIterCreate(linkFd), "Creating an iterator"));
-        var output = keep ? new MemoryStream() : null;
         byte[] buf = new byte[64 * 1024];
         fixed (byte* b = buf)
         {
@@ -43,6 +42,5 @@ internal static unsafe class Iterators
             while ((n = Libc.Read(iter.Fd, b, (nuint)buf.Length)) > 0) output?.Write(buf, 0, (int)n);
             if (n < 0) throw new LibbpfException("Reading an iterator", Marshal.GetLastPInvokeError());
         }
-        return output?.ToArray() ?? Array.Empty<byte>();
     }
 }

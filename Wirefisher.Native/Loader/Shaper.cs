@@ -137,10 +137,13 @@ public static unsafe class Shaper
             TearDown(ns, path); // nothing there a download could arrive through
             return;
         }
-        Device ifb = OwnIfb(devices) ?? CreateIfb(path, devices);
+        Device? own = OwnIfb(devices);
+        uint ifb = own?.Ifindex ?? CreateIfb(path, devices);
         int mtu = feeds.Max(d => d.Mtu);
         bool ether = feeds.Any(d => d.LinkType == "ether");
-        SystemTool.Run(path, "tc", new[] { "-force", "-batch", "-" }, ClassScript(path, rules, mtu, ether));
+        // a new ifb gets its htb root in the same batch as its classes, and has no classes to delete
+        string root = own is null ? $"qdisc add dev {IfbName} root handle 1: htb\n" : "";
+        SystemTool.Run(path, "tc", new[] { "-force", "-batch", "-" }, root + ClassScript(rules, mtu, ether, own is null ? new List<uint>() : ClassMinors(path)));
 
         var linked = LinkPins().Where(p => p.Netns == ns).ToList();
         using var devs = new BpfMap<WfDevKey, WfDev>(BpfNames.MapDevs);
@@ -152,7 +155,7 @@ public static unsafe class Shaper
         using var prog = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgShapeIn));
         foreach (Device d in feeds)
         {
-            devs.Update(new WfDevKey(ns, d.Ifindex), new WfDev { IfbIfindex = ifb.Ifindex, L2Len = d.LinkType == "ether" ? 14u : 0u });
+            devs.Update(new WfDevKey(ns, d.Ifindex), new WfDev { IfbIfindex = ifb, L2Len = d.LinkType == "ether" ? 14u : 0u });
             string pin = WfPaths.Pin($"{BpfNames.ShapeLinkPrefix}{ns}-{d.Ifindex}");
             if (File.Exists(pin)) continue;
             Netns.Run(path, () =>
@@ -170,7 +173,7 @@ public static unsafe class Shaper
     /// of kinds), each leaf at the rate for its header size, borrowing all of it
     /// from the class; then the classes of rules that are gone are deleted.
     /// </summary>
-    private static string ClassScript(string path, IReadOnlyCollection<ShapedRule> rules, int mtu, bool ether)
+    private static string ClassScript(IReadOnlyCollection<ShapedRule> rules, int mtu, bool ether, List<uint> existing)
     {
         var sb = new StringBuilder();
         var wanted = rules.Select(r => r.Class).ToHashSet();
@@ -189,8 +192,7 @@ public static unsafe class Shaper
                 sb.Append(CultureInfo.InvariantCulture, $"qdisc replace dev {IfbName} parent 1:{leaf:x} handle {leaf:x}: bfifo limit {limit}\n");
             }
         }
-        var existing = ClassMinors(path).Where(m => !wanted.Contains(m & AbiConst.ShapeMax)).ToList();
-        foreach (uint m in existing.OrderByDescending(m => m)) // leaves (higher minors) before their class
+        foreach (uint m in existing.Where(m => !wanted.Contains(m & AbiConst.ShapeMax)).OrderByDescending(m => m)) // leaves (higher minors) before their class
             sb.Append(CultureInfo.InvariantCulture, $"class del dev {IfbName} classid 1:{m:x}\n");
         return sb.ToString();
     }
@@ -208,14 +210,15 @@ public static unsafe class Shaper
         return (ulong)Math.Ceiling((double)rate * (payload + overhead) / payload);
     }
 
-    private static Device CreateIfb(string path, List<Device> devices)
+    /// <summary>Makes the ifb (one ip run: each run costs a few ms, and Set-WfLimit should take under 50); returns its ifindex.</summary>
+    private static uint CreateIfb(string path, List<Device> devices)
     {
         if (devices.Any(d => d.Name == IfbName))
             throw new ShaperException($"A device named {IfbName} exists in the network namespace {path} and Wirefisher did not make it: rename it, or remove it, so that Wirefisher can shape ingress there.");
-        SystemTool.Run(path, "ip", new[] { "link", "add", IfbName, "type", "ifb" });
-        SystemTool.Run(path, "ip", new[] { "link", "set", "dev", IfbName, "alias", IfbAlias, "up" });
-        SystemTool.Run(path, "tc", new[] { "qdisc", "add", "dev", IfbName, "root", "handle", "1:", "htb" });
-        return OwnIfb(ListDevices(path)) ?? throw new ShaperException($"The ifb device {IfbName} vanished in {path} right after it was made.");
+        SystemTool.Run(path, "ip", new[] { "-batch", "-" }, $"link add {IfbName} type ifb\nlink set dev {IfbName} alias \"{IfbAlias}\" up\n");
+        uint ifindex = 0;
+        Netns.Run(path, () => ifindex = Libc.IfNameToIndex(IfbName));
+        return ifindex != 0 ? ifindex : throw new ShaperException($"The ifb device {IfbName} vanished in {path} right after it was made.");
     }
 
     private static void TearDown(ulong ns, string? path)

@@ -11,19 +11,23 @@ namespace Wirefisher.Native.Loader;
 /// </summary>
 internal static class SystemTool
 {
-    /// <summary>Runs exe in the namespace at nsPath (nsenter); returns stdout, throws with stderr on failure.</summary>
+    /// <summary>Runs exe in the namespace at nsPath (nsenter, unless it is this process's); returns stdout, throws with stderr on failure.</summary>
     public static string Run(string nsPath, string exe, string[] args, string? stdin = null)
     {
-        var psi = new ProcessStartInfo("nsenter")
+        bool here = Netns.Inode(nsPath) == Netns.Inode("/proc/self/ns/net");
+        var psi = new ProcessStartInfo(here ? exe : "nsenter")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = stdin is not null,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add($"--net={nsPath}");
-        psi.ArgumentList.Add("--");
-        psi.ArgumentList.Add(exe);
+        if (!here)
+        {
+            psi.ArgumentList.Add($"--net={nsPath}");
+            psi.ArgumentList.Add("--");
+            psi.ArgumentList.Add(exe);
+        }
         foreach (string a in args) psi.ArgumentList.Add(a);
         using Process p = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {exe}.");
         if (stdin is not null)

@@ -135,17 +135,30 @@ public static unsafe class WfKernel
     public static List<Abi.WfConn> ReadConnections()
     {
         var namespaces = Netns.All().ToList();
-        byte[] records = [.. RunInEach(BpfNames.ProgConnsTcp, namespaces, keep: true), .. RunInEach(BpfNames.ProgConnsUdp, namespaces, keep: true)];
-        return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Abi.WfConn>(records).ToArray().ToList();
+        var conns = new List<Abi.WfConn>();
+        foreach (string prog in new[] { BpfNames.ProgConnsTcp, BpfNames.ProgConnsUdp })
+            CollectionExtensions.AddRange(conns, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Abi.WfConn>(RunInEach(prog, namespaces, keep: true)));
+        return conns;
     }
 
-    /// <summary>Re-tags every socket of one process as its own (the task_file iterator, filtered by PID).</summary>
-    public static void ClaimSockets(int pid)
+    /// <summary>
+    /// Re-tags every socket of these processes as their own (the task_file
+    /// iterator, filtered by PID), then hands the owners over once per network
+    /// namespace they are in, not once per process.
+    /// </summary>
+    public static void ClaimSockets(IReadOnlyCollection<int> pids)
     {
+        if (pids.Count == 0) return;
         using var prog = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgIterClaim));
-        using (var link = Iterators.Link(prog, Iterators.TaskPid, (uint)pid, $"Creating the socket iterator for PID {pid}"))
-            Iterators.Read(link.Fd, keep: false);
-        GiveSeededOwners(new[] { $"/proc/{pid}/ns/net" });
+        var namespaces = new Dictionary<ulong, string>();
+        foreach (int pid in pids)
+        {
+            using (var link = Iterators.Link(prog, Iterators.TaskPid, (uint)pid, $"Creating the socket iterator for PID {pid}"))
+                Iterators.Read(link.Fd, null);
+            string ns = $"/proc/{pid}/ns/net";
+            if (Netns.Inode(ns) is ulong ino and > 0) namespaces.TryAdd(ino, ns);
+        }
+        GiveSeededOwners(namespaces.Values);
     }
 
     /// <summary>
@@ -170,14 +183,14 @@ public static unsafe class WfKernel
     private static byte[] RunInEach(string prog, IEnumerable<string> namespaces, bool keep)
     {
         using var fd = BpfFd.OpenPinned(WfPaths.Pin(prog));
-        var output = new List<byte>();
+        var output = keep ? new MemoryStream() : null;
         foreach (string ns in namespaces)
             Netns.Run(ns, () =>
             {
                 using var link = Iterators.Link(fd, null, 0, $"Creating iterator {prog}");
-                output.AddRange(Iterators.Read(link.Fd, keep));
+                Iterators.Read(link.Fd, output);
             });
-        return output.ToArray();
+        return output?.ToArray() ?? Array.Empty<byte>();
     }
 
     private static nint Open()
@@ -223,7 +236,7 @@ public static unsafe class WfKernel
         nint link = LibbpfCheck.Ptr(Libbpf.BpfProgramAttachIter(Program(obj, name), null), $"Attaching iterator {name}");
         try
         {
-            Iterators.Read(Libbpf.BpfLinkFd(link), keep: false);
+            Iterators.Read(Libbpf.BpfLinkFd(link), null);
         }
         finally
         {

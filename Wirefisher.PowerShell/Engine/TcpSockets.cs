@@ -19,6 +19,7 @@ public static class TcpSockets
                     inodes.Add(t[8..^1]);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return 0; }
+        if (inodes.Count == 0) return 0; // no socket: the tables need not be read (Set-WfLimit on a fresh process)
 
         int n = 0;
         foreach (string table in new[] { "tcp", "tcp6" })
