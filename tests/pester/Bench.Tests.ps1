@@ -102,3 +102,56 @@ Describe 'bench/Measure-LimitAccuracy.ps1 and Measure-RemoteIngress.ps1 -Quick' 
     }
 }
 
+Describe 'bench/Measure-ControlPlane.ps1 -Quick' -Tag Kernel {
+    BeforeAll {
+        $env:WIREFISHER_BENCH_OUT = Join-Path $TestDrive 'cp'
+        $script:log = & dotnet pwsh -NoProfile -NonInteractive -File "$root/bench/Measure-ControlPlane.ps1" -Quick 2>&1 | Out-String
+        $script:exit = $LASTEXITCODE
+        $script:file = Join-Path $TestDrive 'cp/results/controlplane.json'
+        $script:result = if (Test-Path $file) { Get-Content $file -Raw | ConvertFrom-Json } else { $null }
+    }
+    AfterAll { Remove-Item Env:WIREFISHER_BENCH_OUT -ErrorAction SilentlyContinue }
+
+    It 'runs to its end and writes its JSON' {
+        $exit | Should -Be 0 -Because $log
+        $result | Should -Not -BeNullOrEmpty -Because $log
+        $result.quick | Should -BeTrue
+        @($result.sections).Count | Should -Be 2
+    }
+
+    It 'times every command: Import-Module, Enable, Set, Get and Remove-WfLimit, Get-WfFlowRate' {
+        $rows = @($result.sections[0].rows)
+        foreach ($op in 'Import-Module*', 'Enable-Wirefisher*', 'Set-WfLimit -Pid*', 'Get-WfLimit with 1000 rules', 'Get-WfFlowRate -By Connection with 1000 TCP connections') {
+            @($rows | Where-Object operation -like $op).Count | Should -Be 1 -Because $op
+        }
+        foreach ($r in $rows) { $r.median_ms | Should -BeGreaterThan 0 -Because $r.operation; $r.max_ms | Should -BeGreaterThan 0 -Because $r.operation }
+    }
+
+    It 'finds each limit, refuses the next rule with an error and goes on counting' {
+        $rows = @($result.sections[1].rows)
+        @($rows | Where-Object kernel_limit -ne 'none' | ForEach-Object kernel_limit) | Should -Be @(16, 64, 2048)
+        foreach ($r in $rows) {
+            $r.worked | Should -BeGreaterThan 0 -Because $r.kind
+            $r.message | Should -Not -BeNullOrEmpty -Because $r.kind
+            $r.monitoring_after | Should -Be 'yes' -Because "$($r.kind): a connection made past the limit is counted"
+        }
+        @($rows | Where-Object kernel_limit -ne 'none' | ForEach-Object next_rule) | Should -Match '^SetWfLimit'
+        @($result.sections | ForEach-Object { $_.targets }) | Should -Match '^(met|missed): '
+    }
+
+    It 'leaves no rule, connection holder or script behind' {
+        @(Get-ChildItem /proc -Directory -ErrorAction Ignore | Where-Object { $_.Name -match '^\d+$' } |
+            Where-Object { (Get-Content "$($_.FullName)/cmdline" -Raw -ErrorAction Ignore) -match 'wf-hold-' }).Count | Should -Be 0
+        @(Get-ChildItem ([IO.Path]::GetTempPath()) -Filter 'wf-hold-*.ps1').Count | Should -Be 0
+        Test-Path /sys/fs/bpf/wirefisher/wf_rules | Should -BeFalse -Because 'the benchmark disables Wirefisher at its end'
+    }
+
+    It 'makes RESULTS.md with both sections' {
+        $md = Join-Path $TestDrive 'cp-RESULTS.md'
+        & dotnet pwsh -NoProfile -NonInteractive -File "$root/build/Write-BenchResults.ps1" -ResultsDir (Join-Path $TestDrive 'cp/results') -OutFile $md | Out-Null
+        $text = Get-Content $md -Raw
+        $text | Should -Match '### 4\. Control plane'
+        $text | Should -Match '### 5\. Scale'
+        $text | Should -Match '- (met|missed): '
+    }
+}
