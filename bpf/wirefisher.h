@@ -64,6 +64,7 @@
 #define WF_NAMES_MAX   64   /* process-name patterns with wildcards */
 #define WF_PER_PROCESS_MAX 16 /* rules with a bucket per process */
 #define WF_ANCESTORS   3    /* levels of parents whose name and executable rules a process inherits */
+#define WF_RULES_MAX   16384 /* rules of all kinds (wf_rules, wf_state) */
 
 /* How a packet that a rule let pass arrived (counted in wf_state). */
 #define WF_VIA_BUCKET 0 /* only the bucket held it (UDP, or a TCP sender nobody paced or shaped) */

@@ -22,3 +22,9 @@ public sealed class WfNotEnabledException : InvalidOperationException
     public WfNotEnabledException()
         : base("Wirefisher is not enabled: nothing is loaded in the kernel. Run Enable-Wirefisher (or Set-WfLimit, which enables it) first.") { }
 }
+
+/// <summary>More rules (or matchers of one kind) than the kernel's maps hold; nothing was changed.</summary>
+public sealed class WfLimitExceededException : InvalidOperationException
+{
+    public WfLimitExceededException(string message) : base(message) { }
+}

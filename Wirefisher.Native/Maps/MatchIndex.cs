@@ -51,11 +51,11 @@ public sealed class MatchIndex : IDisposable
     public unsafe void Write(MatchSet set)
     {
         if (set.Tuples.Count > AbiConst.TuplesMax)
-            throw new InvalidOperationException($"The rules need {set.Tuples.Count} address/port matchers; the kernel holds {AbiConst.TuplesMax}.");
+            throw new WfLimitExceededException($"The rules need {set.Tuples.Count} address/port matchers; the kernel holds {AbiConst.TuplesMax}. Remove rules you no longer need first (Get-WfLimit -Kind Tuple | Remove-WfLimit), or cover several ports or addresses with one rule (-RemotePort '8000-8100', -RemoteAddress 10.0.0.0/8).");
         if (set.Names.Count > AbiConst.NamesMax)
-            throw new InvalidOperationException($"The rules have {set.Names.Count} name patterns with wildcards; the kernel holds {AbiConst.NamesMax}.");
+            throw new WfLimitExceededException($"The rules have {set.Names.Count} name patterns with wildcards; the kernel holds {AbiConst.NamesMax}. Remove rules you no longer need first, or name processes without wildcards (those have no such limit).");
         if (set.PerProcess.Count > AbiConst.PerProcessMax)
-            throw new InvalidOperationException($"There are {set.PerProcess.Count} rules with -PerProcess; the kernel holds {AbiConst.PerProcessMax}.");
+            throw new WfLimitExceededException($"There are {set.PerProcess.Count} rules with -PerProcess; the kernel holds {AbiConst.PerProcessMax}. Remove rules with -PerProcess you no longer need first (Get-WfLimit | Where-Object PerProcess | Remove-WfLimit).");
         WfConfig old = Config;
         // additions first, deletions after: a flow looking meanwhile finds at worst a rule that is gone (and skips it)
         var now = Index();

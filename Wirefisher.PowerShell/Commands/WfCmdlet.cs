@@ -98,6 +98,7 @@ public abstract class WfCmdlet : PSCmdlet
             WfUnsupportedException u => (ErrorCategory.NotImplemented, "Unsupported" + u.Feature),
             WfNotEnabledException => (ErrorCategory.NotEnabled, "NotEnabled"),
             Engine.RuleNameTakenException => (ErrorCategory.ResourceExists, "NameTaken"),
+            WfLimitExceededException => (ErrorCategory.LimitsExceeded, "TooManyRules"),
             ArgumentException => (ErrorCategory.InvalidArgument, cause),
             LibbpfException l => (CategoryOf(l.Errno), cause),
             UnauthorizedAccessException => (ErrorCategory.PermissionDenied, cause),

@@ -29,7 +29,7 @@ public static class MatchPlan
             var key = new WfIndexKey(kind, dir, id);
             if (!index.TryGetValue(key, out var ids)) index[key] = ids = new List<uint>();
             if (ids.Count >= AbiConst.IndexIds)
-                throw new InvalidOperationException($"More than {AbiConst.IndexIds} rules of one direction apply to the same cgroup; remove one of the nested cgroup rules first.");
+                throw new WfLimitExceededException($"More than {AbiConst.IndexIds} rules of one direction apply to the same cgroup; the kernel holds {AbiConst.IndexIds}. Remove one of the nested cgroup rules first.");
             ids.Add(rule);
         }
 

@@ -106,6 +106,8 @@ public static class RuleService
                 byIdentity[(q.Key, dir)] = id;
             }
 
+        if (taken.Count > AbiConst.RulesMax)
+            throw new WfLimitExceededException($"There would be {taken.Count} rules; the kernel holds {AbiConst.RulesMax}. Remove rules you no longer need first (Get-WfLimit | Remove-WfLimit), or use one rule for many targets (-ProcessName 'web*', -Cgroup, -RemoteAddress 10.0.0.0/8).");
         // a kill -9 from here on is undone by the next command (SetIntent)
         using var intent = SetIntent.Begin(plan.Where(p => p.Before is null).Select(p => p.Id),
             plan.Where(p => p.Before is not null).Select(p => (p.Id, p.Before!.Value)));

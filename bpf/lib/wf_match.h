@@ -22,7 +22,7 @@ extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, WF_RULES_MAX);
 	__type(key, __u32);
 	__type(value, struct wf_rule);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

@@ -6,7 +6,7 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, WF_RULES_MAX);
 	__type(key, struct wf_state_key);
 	__type(value, struct wf_state);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

@@ -78,6 +78,19 @@ Describe 'Set-WfLimit rejects bad targets, applying nothing' -Tag Kernel {
         $err.Exception.Message | Should -Match ([regex]::Escape($Match))
     }
 
+    It 'a rule past what the kernel holds is LimitsExceeded (TooManyRules), and the rules before it stay as they were' {
+        # -PerProcess rules have the smallest limit (WF_PER_PROCESS_MAX, 16); bench/Measure-ControlPlane.ps1 reaches every limit
+        Set-WfLimit -ProcessName (1..16 | ForEach-Object { "wf-pp-$_" }) -Rate 1MB -Direction Egress -PerProcess
+        try {
+            $err = { Set-WfLimit -ProcessName wf-pp-17, wf-pp-18 -Rate 1MB -Direction Egress -PerProcess } |
+                Should -Throw -ErrorId 'SetWfLimitTooManyRules,Wirefisher.Commands.SetWfLimitCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'LimitsExceeded'
+            $err.Exception.Message | Should -Match 'holds 16\. Remove'
+            @(Get-WfLimit).Count | Should -Be 16
+            @(Get-WfLimit | Where-Object Target -in 'wf-pp-17', 'wf-pp-18').Count | Should -Be 0 -Because 'neither of the two was applied'
+        } finally { Get-WfLimit | Remove-WfLimit }
+    }
+
     It 'a name another rule of the direction has is ResourceExists, and the first rule stays as it was' {
         Set-WfLimit -Pid $PID -Rate 1MB -Name taken -Direction Egress
         try {

@@ -39,6 +39,26 @@ public class AbiLayoutTests
         Assert.Equal(cStructs, mirrored);
     }
 
+    /// <summary>Each int constant of AbiConst whose name is a #define of the header (TuplesMax: WF_TUPLES_MAX) has its value.</summary>
+    [Fact]
+    public void LimitsMatchTheHeadersDefines()
+    {
+        string header = File.ReadAllText(Path.Combine(Repo.Root, "bpf", "wirefisher.h"));
+        var defines = System.Text.RegularExpressions.Regex.Matches(header, @"^#define (WF_\w+)\s+(\d+)\b", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .ToDictionary(m => m.Groups[1].Value, m => long.Parse(m.Groups[2].Value));
+        var compared = new List<string>();
+        foreach (FieldInfo f in typeof(AbiConst).GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => f.IsLiteral && f.FieldType == typeof(int)))
+        {
+            string c = "WF_" + System.Text.RegularExpressions.Regex.Replace(f.Name, "(?<=[a-z])(?=[A-Z])", "_").ToUpperInvariant();
+            if (!defines.TryGetValue(c, out long v)) continue;
+            Assert.True(v == (int)f.GetRawConstantValue()!, $"AbiConst.{f.Name} is {f.GetRawConstantValue()}, {c} is {v}");
+            compared.Add(c);
+        }
+        Assert.Contains("WF_RULES_MAX", compared);
+        Assert.Contains("WF_TUPLES_MAX", compared);
+        Assert.Contains("WF_PER_PROCESS_MAX", compared);
+    }
+
     [Theory]
     [MemberData(nameof(Mirrors))]
     public void SizeAndOffsetsMatchTheBtf(string typeName)
