@@ -36,6 +36,13 @@ internal static unsafe partial class Libc
     [LibraryImport(Libraries.Libc, EntryPoint = "if_nametoindex", StringMarshalling = StringMarshalling.Utf8)]
     public static partial uint IfNameToIndex(string name);
 
+    /// <summary>The devices of the calling thread's network namespace: struct if_nameindex[], ended by index 0; free with IfFreeNameIndex.</summary>
+    [LibraryImport(Libraries.Libc, EntryPoint = "if_nameindex")]
+    public static partial nint IfNameIndex();
+
+    [LibraryImport(Libraries.Libc, EntryPoint = "if_freenameindex")]
+    public static partial void IfFreeNameIndex(nint list);
+
     [LibraryImport(Libraries.Libc, EntryPoint = "setns", SetLastError = true)]
     public static partial int Setns(int fd, int nstype);
 

@@ -36,6 +36,28 @@ internal static class Netns
     /// <summary>The inode number of a namespace file (stat follows /proc/PID/ns/net to it), or 0.</summary>
     public static ulong Inode(string nsPath) => Libc.Inode(nsPath);
 
+    /// <summary>The ifindexes of the devices in a namespace, in order (none if it is gone).</summary>
+    public static unsafe List<uint> DeviceIndexes(string nsPath)
+    {
+        var list = new List<uint>();
+        Run(nsPath, () =>
+        {
+            nint p = Libc.IfNameIndex();
+            if (p == 0) return;
+            try
+            {
+                // struct if_nameindex { unsigned int if_index; char *if_name; }: 16 bytes on 64-bit
+                for (byte* e = (byte*)p; *(uint*)e != 0; e += 2 * sizeof(nint)) list.Add(*(uint*)e);
+            }
+            finally
+            {
+                Libc.IfFreeNameIndex(p);
+            }
+        });
+        list.Sort();
+        return list;
+    }
+
     /// <summary>Runs work on a fresh thread that has entered the namespace (setns is per thread).</summary>
     public static void Run(string nsPath, Action work)
     {

@@ -67,6 +67,18 @@ public static unsafe class Shaper
                 SetUp(path, ns, rules);
     }
 
+    /// <summary>
+    /// Where these placements would shape, as text: each namespace (by inode)
+    /// with its devices' ifindexes. The shaper watcher syncs when it changes.
+    /// </summary>
+    public static string Layout(IReadOnlyCollection<(ShapedRule Rule, string NsPath)> placements)
+    {
+        var sb = new StringBuilder();
+        foreach (var g in placements.GroupBy(p => Netns.Inode(p.NsPath)).Where(g => g.Key > 0).OrderBy(g => g.Key))
+            sb.Append(CultureInfo.InvariantCulture, $"{g.Key}:{string.Join(',', Netns.DeviceIndexes(g.First().NsPath))};");
+        return sb.ToString();
+    }
+
     /// <summary>Takes the shaper out of every namespace (Disable-Wirefisher, and leftovers of a killed command).</summary>
     public static void RemoveAll()
     {

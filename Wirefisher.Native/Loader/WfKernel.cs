@@ -56,7 +56,8 @@ public static unsafe class WfKernel
             return false;
         LibbpfLog.Install();
         EnsureBpffs();
-        Shaper.RemoveAll(); // leftovers of a half-done attempt
+        using (FileLock.Wait(FileLock.Shaper))
+            Shaper.RemoveAll(); // leftovers of a half-done attempt
         RemovePins();
         Directory.CreateDirectory(WfPaths.PinDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.SetUnixFileMode(WfPaths.PinDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -106,9 +107,13 @@ public static unsafe class WfKernel
             Repace();
         }
         progress?.Invoke("Removing the ingress shapers", 80);
-        Shaper.RemoveAll(); // ifb devices, their classes and the tcx links
+        using (FileLock.Wait(FileLock.Shaper))
+            Shaper.RemoveAll(); // ifb devices, their classes and the tcx links
         progress?.Invoke("Detaching the programs and removing the pins", 90);
-        return RemovePins();
+        bool removed = RemovePins();
+        // the shaper watcher sees that and ends within a second: Disable leaves no process behind
+        FileLock.WaitForHolder(FileLock.Watcher, TimeSpan.FromSeconds(3));
+        return removed;
     }
 
     /// <summary>
@@ -265,20 +270,7 @@ public static unsafe class WfKernel
         return true;
     }
 
-    /// <summary>Serialises Enable and Disable across processes (an flock on a file in /run).</summary>
-    private static IDisposable Lock()
-    {
-        string path = Directory.Exists("/run/lock") ? "/run/lock/wirefisher.lock" : Path.Combine(Path.GetTempPath(), "wirefisher.lock");
-        for (int i = 0; ; i++)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (i < 200)
-            {
-                Thread.Sleep(50);
-            }
-        }
-    }
+    /// <summary>Serialises Enable and Disable across processes.</summary>
+    private static IDisposable Lock() => FileLock.Acquire(FileLock.Kernel, TimeSpan.FromSeconds(10))
+        ?? throw new IOException("Another Enable- or Disable-Wirefisher has run for 10 s: wait for it to end, then try again.");
 }

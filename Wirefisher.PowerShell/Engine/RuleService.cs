@@ -239,7 +239,12 @@ public static class RuleService
     /// </summary>
     private static void Reconcile(RuleStore store, MatchIndex index)
     {
-        Shaping.Sync(Load(store, index, withState: false));
+        using (FileLock.Wait(FileLock.Shaper)) // the rules are read inside it: see ShaperWatch
+        {
+            var rules = Load(store, index, withState: false);
+            Shaping.Sync(rules);
+            if (rules.Any(l => Shaping.IsShaped(l.Rule))) ShaperWatch.EnsureRunning();
+        }
         WfKernel.Repace();
     }
 

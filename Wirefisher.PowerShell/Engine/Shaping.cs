@@ -13,8 +13,11 @@ namespace Wirefisher.Engine;
 /// </summary>
 public static class Shaping
 {
-    /// <summary>Makes the shaper match the rules now in the kernel.</summary>
-    internal static void Sync(IReadOnlyList<RuleService.Loaded> rules)
+    /// <summary>Makes the shaper match the rules now in the kernel (the caller holds FileLock.Shaper).</summary>
+    internal static void Sync(IReadOnlyList<RuleService.Loaded> rules) => Shaper.Sync(Placements(rules));
+
+    /// <summary>Each shaped rule with each namespace it is to be shaped in (/proc/PID/ns/net, or this one).</summary>
+    internal static List<(ShapedRule, string)> Placements(IReadOnlyList<RuleService.Loaded> rules)
     {
         var placements = new List<(ShapedRule, string)>();
         ProcessScan? scan = null;
@@ -36,7 +39,7 @@ public static class Shaping
                     break;
             }
         }
-        Shaper.Sync(placements); // a namespace gone meanwhile has inode 0 there and is skipped
+        return placements; // a namespace gone meanwhile has inode 0 there and is skipped
     }
 
     /// <summary>

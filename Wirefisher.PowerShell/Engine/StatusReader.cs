@@ -43,6 +43,7 @@ public static class StatusReader
             CongestionRuleCount = congestion,
             BootUnit = File.Exists(BootUnit.UnitPath) ? BootUnit.UnitPath : null,
             IngressShapers = shapers,
+            ShaperWatcherPid = root ? FileLock.Holder(FileLock.Watcher) : null,
             Leftovers = root ? WfKernel.Leftovers()
                 .Concat(SetIntent.Abandoned().Select(f => $"{f} (a Set-WfLimit that was killed: the next Set-, Get- or Remove-WfLimit rolls it back)"))
                 .ToArray() : System.Array.Empty<string>(),

@@ -23,6 +23,8 @@ public sealed class WfStatus
     /// "net:[INODE] wf-ifb, N rule classes, shaping DEV, DEV".
     /// </summary>
     public string[] IngressShapers { get; internal set; } = System.Array.Empty<string>();
+    /// <summary>The PID of the shaper watcher, which shapes namespaces and devices that appear after a rule; null when none runs.</summary>
+    public int? ShaperWatcherPid { get; internal set; }
     public bool IsRoot { get; internal set; }
     /// <summary>What an interrupted Enable-Wirefisher left pinned (empty when none); Enable-Wirefisher completes it, Disable-Wirefisher clears it.</summary>
     public string[] Leftovers { get; internal set; } = System.Array.Empty<string>();

@@ -138,7 +138,7 @@ Describe 'An interrupted Enable-Wirefisher' -Tag Kernel {
             $null = $ps.Invoke()
             $ps.HadErrors | Should -BeFalse -Because "$($ps.Streams.Error)"
             $records = @($ps.Streams.Progress)
-            @($records | Where-Object StatusDescription -Match '^Claiming the sockets of PID \d+$').Count | Should -Be 20
+            @($records | Where-Object StatusDescription -EQ 'Claiming the sockets of 20 processes').Count | Should -Be 1
             $records[0].Activity | Should -Be 'Set-WfLimit: 20 targets'
             $records[-1].RecordType | Should -Be 'Completed'
         } finally {

@@ -33,8 +33,10 @@ BeforeAll {
     function Measure-WfRemoteDownload {
         # A limited download over $Path; returns the accuracy, the sender's retransmits and segments
         # over the measured seconds, and the rule as Get-WfLimit saw it at the end.
+        # -When before: the rule -RuleName exists already (a cgroup rule for -ReceiverCgroup, say), and the
+        # measurement waits until the shaper is on in the receiver's namespace, at most -ShaperWaitSeconds
         param($Path, [double] $Rate, [int] $Conns = 1, [string] $Family = 'IPv4', [string] $When = 'connected',
-            [string] $Proto = 'tcp', [int] $Seconds = 8)
+            [string] $Proto = 'tcp', [int] $Seconds = 8, [string] $ReceiverCgroup, [string] $RuleName, [int] $ShaperWaitSeconds = 5)
         $net = @{
             Address = if ($Family -eq 'IPv6') { $Path.ReceiverAddress6 } else { $Path.ReceiverAddress }
             Bind = if ($Family -eq 'IPv6') { '::' } else { '0.0.0.0' }
@@ -42,8 +44,15 @@ BeforeAll {
         }
         $limit = { param($p) Set-WfLimit -Pid $p -Rate $Rate -Direction Ingress }.GetNewClosure()
         if ($When -eq 'first') { $net.OnReceiverReady = $limit }
+        if ($ReceiverCgroup) { $net.ReceiverCgroup = $ReceiverCgroup }
         $pair = Start-WfTrafficPair -Proto $Proto -Conns $Conns -Scale ([math]::Max(1, $Rate / 1MB * 2)) @net
         try {
+            $shaperAfter = $null
+            if ($When -eq 'before') {
+                $w = [Diagnostics.Stopwatch]::StartNew()
+                while (-not (ip -n $Path.ReceiverNetns link show wf-ifb 2>$null) -and $w.Elapsed.TotalSeconds -lt $ShaperWaitSeconds) { Start-Sleep -Milliseconds 100 }
+                $shaperAfter = if (ip -n $Path.ReceiverNetns link show wf-ifb 2>$null) { $w.Elapsed.TotalSeconds }
+            }
             $cStart = Get-WfNetnsCounter -Netns $Path.SenderNetns -Name TcpRetransSegs, TcpOutSegs
             if ($When -eq 'connected') { Start-Sleep -Seconds 1; & $limit $pair.Receiver.Pid }
             # as in Limit.Accuracy.Tests.ps1: the second under way and one more settle first
@@ -62,15 +71,15 @@ BeforeAll {
                 Text = ('mean {0:N3}, seconds {1}' -f $mean, (($ratios | ForEach-Object { $_.ToString('N2') }) -join ' '))
             }
             $transition = $c0.TcpRetransSegs - $cStart.TcpRetransSegs
-            $rule = Get-WfLimit -Pid $pair.Receiver.Pid
+            $rule = if ($RuleName) { Get-WfLimit -Name $RuleName } else { Get-WfLimit -Pid $pair.Receiver.Pid }
             $retrans = $c1.TcpRetransSegs - $c0.TcpRetransSegs
             $segs = [math]::Max(1, $c1.TcpOutSegs - $c0.TcpOutSegs)
             [pscustomobject]@{
-                Accuracy = $m; Retrans = $retrans; Segments = $segs; Rule = $rule
+                Accuracy = $m; Retrans = $retrans; Segments = $segs; Rule = $rule; ShaperAfter = $shaperAfter
                 Text = "$($m.Text); worst $($m.WorstAfterFirst.ToString('P1')); retrans $retrans / $segs (before: $transition, measured from $waited s); $($rule.Mechanism), dropped $($rule.DroppedPackets)"
             }
         } finally {
-            Remove-WfLimit -Pid $pair.Receiver.Pid -ErrorAction SilentlyContinue
+            if ($When -ne 'before') { Remove-WfLimit -Pid $pair.Receiver.Pid -ErrorAction SilentlyContinue }
             Stop-WfTrafficPair $pair
         }
     }
@@ -177,5 +186,54 @@ Describe 'A long path (delay line, RTT of at least 20 ms)' -Tag Kernel {
         $r.Accuracy.MeanRatio | Should -BeLessOrEqual 1.02 -Because $r.Text
         $r.Accuracy.WorstAfterFirst | Should -BeLessOrEqual 0.10 -Because $r.Text
         $r.Retrans / $r.Segments | Should -BeLessThan 0.01 -Because $r.Text
+    }
+}
+
+Describe 'A container started after its limit: its namespace and devices appear later' -Tag Kernel {
+    # No Set- or Remove-WfLimit runs after the namespaces are made: the shaper watcher
+    # (Wirefisher.PowerShell/Engine/ShaperWatch.cs) must find them by itself.
+    BeforeAll {
+        $script:cg = Join-Path (Get-WfStatus).Cgroup2Path "wf-late-$(Get-Random -Maximum 99999)"
+        New-Item -ItemType Directory $cg | Out-Null
+        Set-WfLimit -Cgroup $cg -Rate 1MB -Direction Ingress -Name wf-late
+        $script:path = New-WfRemotePath
+    }
+    AfterAll {
+        Remove-WfLimit -Name wf-late -ErrorAction SilentlyContinue
+        Remove-WfRemotePath $script:path
+        if (Test-Path $cg) { rmdir $cg 2>$null }
+    }
+
+    It 'a receiver that starts in a new namespace is shaped within seconds and holds the same bounds' {
+        $r = Measure-WfRemoteDownload -Path $path -Rate 1MB -When before -ReceiverCgroup $cg -RuleName wf-late
+        Write-Host "    remote, container started later, 1 MiB/s: shaper on after $($r.ShaperAfter) s; $($r.Text)"
+        $r.ShaperAfter | Should -Not -BeNullOrEmpty -Because 'the watcher puts the shaper into a namespace that appears after the rule'
+        $r.Accuracy.MeanRatio | Should -BeGreaterOrEqual 0.98 -Because $r.Text
+        $r.Accuracy.MeanRatio | Should -BeLessOrEqual 1.02 -Because $r.Text
+        $r.Accuracy.WorstAfterFirst | Should -BeLessOrEqual 0.10 -Because $r.Text
+        $r.Retrans / $r.Segments | Should -BeLessThan 0.01 -Because $r.Text
+        $r.Rule.Mechanism.HasFlag([Wirefisher.LimitMechanism]::Shaped) | Should -BeTrue -Because $r.Text
+    }
+
+    It 'a device that appears later in a shaped namespace gets the shaper''s tcx link' {
+        $pair = Start-WfTrafficPair -Proto tcp -Address $path.ReceiverAddress -Bind 0.0.0.0 -ReceiverCgroup $cg `
+            -ReceiverNetns $path.ReceiverNetns -SenderNetns $path.SenderNetns
+        try {
+            $ns = (Get-Item "/proc/$($pair.Receiver.Pid)/ns/net").LinkTarget -replace '\D'
+            $links = { @(Get-ChildItem /sys/fs/bpf/wirefisher -Filter "shape-$ns-*").Count }
+            $w = [Diagnostics.Stopwatch]::StartNew()
+            while ((& $links) -lt 1 -and $w.Elapsed.TotalSeconds -lt 5) { Start-Sleep -Milliseconds 100 }
+            $before = & $links
+            $before | Should -BeGreaterOrEqual 1
+            ip -n $path.ReceiverNetns link add wf-late-a type veth peer name wf-late-b
+            ip -n $path.ReceiverNetns link set wf-late-a up; ip -n $path.ReceiverNetns link set wf-late-b up
+            $w.Restart()
+            while ((& $links) -lt $before + 2 -and $w.Elapsed.TotalSeconds -lt 5) { Start-Sleep -Milliseconds 100 }
+            & $links | Should -Be ($before + 2) -Because 'both new devices are non-loopback devices of the namespace'
+            Write-Host "    a device made later got its link after $([math]::Round($w.Elapsed.TotalSeconds, 1)) s"
+        } finally {
+            ip -n $path.ReceiverNetns link del wf-late-a 2>$null
+            Stop-WfTrafficPair $pair
+        }
     }
 }

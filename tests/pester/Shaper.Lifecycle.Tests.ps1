@@ -94,10 +94,16 @@ Describe 'The ingress shaper' -Tag Kernel {
         ((tc -n $veth.B qdisc show dev $dev) -join "`n") | Should -Be $adminQdiscs
     }
 
-    It 'Disable-Wirefisher removes every ifb, class and tcx link it made' {
+    It 'Disable-Wirefisher removes every ifb, class and tcx link it made, and ends the shaper watcher' {
         Set-WfLimit -Pid $r1.Pid -Rate 1MB -Direction Ingress
         Get-WfIfb $veth.B | Should -Not -BeNullOrEmpty
+        # the watcher is a pwsh of its own: it takes a second or two to start
+        for ($i = 0; $i -lt 100 -and -not ($watcher = (Get-WfStatus).ShaperWatcherPid); $i++) { Start-Sleep -Milliseconds 100 }
+        $watcher | Should -Not -BeNullOrEmpty -Because 'a shaped rule starts the watcher'
+        (Get-Content "/proc/$watcher/cmdline" -Raw) | Should -Match 'ShaperWatch'
         Disable-Wirefisher
+        Test-Path "/proc/$watcher" | Should -BeFalse -Because 'Disable-Wirefisher leaves no process behind'
+        (Get-WfStatus).ShaperWatcherPid | Should -BeNullOrEmpty
         Get-WfIfb $veth.B | Should -BeNullOrEmpty
         (bpftool -j link show | ConvertFrom-Json | Where-Object { $_.type -eq 'tcx' -or $_.type -eq 11 }) | Should -BeNullOrEmpty
         ((tc -n $veth.B qdisc show dev $dev) -join "`n") | Should -Be $adminQdiscs

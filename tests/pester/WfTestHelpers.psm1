@@ -20,11 +20,12 @@ function Start-WfTrafficProcess {
     $argv = if ($Exe) { @($Exe) + $Arguments } else { @('dotnet', $script:Traffic) + $Arguments }
     # a shell of another name (New-WfNamedTraffic -Shell) that starts WfTraffic as its child
     if ($Parent) { $argv = @($Parent, (Join-Path $PSScriptRoot '../tools/wf-fork.sh')) + $argv }
-    if ($Cgroup -or $User) {
-        $argv = @((Join-Path $PSScriptRoot '../tools/wf-run.sh'), $(if ($Cgroup) { $Cgroup } else { '-' }), $(if ($User) { $User } else { '-' })) + $argv
-        chmod a+rw $log
-    }
+    $run = Join-Path $PSScriptRoot '../tools/wf-run.sh'
+    if ($Cgroup -or $User) { chmod a+rw $log }
+    if ($User) { $argv = @($run, '-', $User) + $argv }
     if ($Netns) { $argv = @('ip', 'netns', 'exec', $Netns) + $argv }
+    # the cgroup is joined outside the namespace: ip netns exec mounts a /sys of its own, without cgroup2
+    if ($Cgroup) { $argv = @($run, $Cgroup, '-') + $argv }
     $file = $argv[0]; $argv = $argv[1..($argv.Count - 1)]
     $p = Start-Process -FilePath $file -ArgumentList $argv -RedirectStandardOutput $log -PassThru
     [pscustomobject]@{ Process = $p; Log = $log; Pid = $p.Id }

@@ -1,0 +1,103 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using Wirefisher.Native.Loader;
+using Wirefisher.Native.Maps;
+
+namespace Wirefisher.Engine;
+
+/// <summary>
+/// Keeps the ingress shaper on namespaces and devices that appear after a rule
+/// was set (a container started later, a VPN device brought up). Nothing in
+/// the kernel can attach a tcx program to a new device, and a new namespace
+/// sends no event at all, so a watcher process looks once a second where the
+/// shaped rules' processes are and which devices those namespaces have, and
+/// syncs the shaper when that changed. There is no daemon to babysit: the
+/// rule commands start the watcher when a shaped rule exists, and it ends by
+/// itself once there has been none for a while or Wirefisher is disabled.
+/// One watcher at a time (FileLock.Watcher); every sync, the watcher's and the
+/// commands', reads the rules inside FileLock.Shaper, so none undoes a newer one.
+/// </summary>
+public static class ShaperWatch
+{
+    private static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
+    private const int IdleRounds = 60; // rounds without a shaped rule before it ends
+
+    /// <summary>
+    /// Starts the watcher unless one runs. Called with FileLock.Shaper held, so a
+    /// watcher cannot decide to end between this look and the rule it missed.
+    /// </summary>
+    internal static void EnsureRunning()
+    {
+        using (var probe = FileLock.Acquire(FileLock.Watcher, TimeSpan.Zero))
+            if (probe is null) return; // one runs
+        if (PwshCommand() is not { } pwsh) return; // not in pwsh: the shaper follows the next command only
+        string module = Path.Combine(Path.GetDirectoryName(typeof(ShaperWatch).Assembly.Location)!, "Wirefisher.psd1");
+        // its own session, so that Ctrl+C and the end of this shell leave it alone; no stdio of ours,
+        // so that nobody reading this shell's output waits for it; SCHED_IDLE, so that its start
+        // (a pwsh: about a CPU-second) and its rounds take no time from traffic (a 1 MiB/s download
+        // fell to 0.97 in the seconds a nice 10 watcher started)
+        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        foreach (string a in new[] { "-c", "setsid chrt --idle 0 \"$@\" </dev/null >/dev/null 2>&1 &", "wirefisher-watch" })
+            psi.ArgumentList.Add(a);
+        foreach (string a in pwsh)
+            psi.ArgumentList.Add(a);
+        foreach (string a in new[] { "-NoProfile", "-NonInteractive", "-Command", $"Import-Module '{module.Replace("'", "''")}'; [Wirefisher.Engine.ShaperWatch]::Run()" })
+            psi.ArgumentList.Add(a);
+        using Process? p = Process.Start(psi);
+        p?.WaitForExit();
+    }
+
+    /// <summary>The watcher's loop (its own pwsh process runs it).</summary>
+    public static void Run()
+    {
+        using var me = FileLock.Acquire(FileLock.Watcher, TimeSpan.Zero);
+        if (me is null) return; // another one watches
+        FileLock.SignWith(me, Environment.ProcessId); // Disable-Wirefisher waits for it to end
+        string last = "";
+        for (int idle = 0; ; Thread.Sleep(Period))
+        {
+            try
+            {
+                using var shaper = FileLock.Wait(FileLock.Shaper);
+                if (!WfKernel.IsEnabled)
+                {
+                    me.Dispose(); // before FileLock.Shaper, see EnsureRunning
+                    return;
+                }
+                using var store = new RuleStore();
+                using var index = new MatchIndex();
+                var rules = RuleService.Load(store, index, withState: false);
+                if (!rules.Any(l => Shaping.IsShaped(l.Rule)))
+                {
+                    if (++idle < IdleRounds) continue;
+                    me.Dispose();
+                    return;
+                }
+                idle = 0;
+                var placements = Shaping.Placements(rules);
+                if (Shaper.Layout(placements) == last) continue;
+                Shaper.Sync(placements);
+                last = Shaper.Layout(placements); // with the ifb devices it may just have made
+            }
+            catch (Exception)
+            {
+                // Disable-Wirefisher under way, a namespace that went, a tc that failed: whatever it
+                // was, the watcher must go on (it has nobody to tell), and looks again next round
+                last = "";
+            }
+        }
+    }
+
+    /// <summary>This pwsh's command line: pwsh itself, or dotnet and pwsh.dll (a .NET tool); null if this is not pwsh.</summary>
+    private static string[]? PwshCommand()
+    {
+        string? exe = Environment.ProcessPath;
+        if (exe is null) return null;
+        if (Path.GetFileName(exe) == "pwsh") return new[] { exe };
+        string first = Environment.GetCommandLineArgs()[0];
+        return first.EndsWith("pwsh.dll", StringComparison.Ordinal) ? new[] { exe, first } : null;
+    }
+}
