@@ -59,19 +59,22 @@ public static class FileLock
         var deadline = DateTime.UtcNow + timeout;
         using (var l = Acquire(name, timeout))
             if (l is null) return;
-        string text;
-        try { text = File.ReadAllText(PathOf(name)); }
-        catch (IOException) { return; } // gone, or a new holder has it: nothing to wait for
-        if (!int.TryParse(text, out int pid) || pid == Environment.ProcessId) return;
+        if (Signature(name) is not int pid || pid == Environment.ProcessId) return;
         while (Directory.Exists($"/proc/{pid}") && DateTime.UtcNow < deadline) Thread.Sleep(20);
     }
 
     /// <summary>The PID that signed the lock, while a process holds it; else null.</summary>
-    public static unsafe int? Holder(string name)
+    public static int? Holder(string name)
     {
         using (var l = Acquire(name, TimeSpan.Zero))
             if (l is not null) return null;
-        // read with open(2): .NET's own open would ask for a shared flock and fail against the holder's
+        return Signature(name);
+    }
+
+    /// <summary>The PID written into the lock file, if any.</summary>
+    private static unsafe int? Signature(string name)
+    {
+        // read with open(2): .NET's own open would ask for a shared flock and fail against a holder's
         int fd = Interop.Libc.Open(PathOf(name), Interop.Libc.O_RDONLY | Interop.Libc.O_CLOEXEC);
         if (fd < 0) return null;
         byte* b = stackalloc byte[16];

@@ -36,8 +36,8 @@ internal static class Netns
     /// <summary>The inode number of a namespace file (stat follows /proc/PID/ns/net to it), or 0.</summary>
     public static ulong Inode(string nsPath) => Libc.Inode(nsPath);
 
-    /// <summary>The ifindexes of the devices in a namespace, in order (none if it is gone).</summary>
-    public static unsafe List<uint> DeviceIndexes(string nsPath)
+    /// <summary>The ifindexes of the devices in a namespace but the one named except, in order (none if it is gone).</summary>
+    public static unsafe List<uint> DeviceIndexes(string nsPath, string except)
     {
         var list = new List<uint>();
         Run(nsPath, () =>
@@ -47,7 +47,8 @@ internal static class Netns
             try
             {
                 // struct if_nameindex { unsigned int if_index; char *if_name; }: 16 bytes on 64-bit
-                for (byte* e = (byte*)p; *(uint*)e != 0; e += 2 * sizeof(nint)) list.Add(*(uint*)e);
+                for (byte* e = (byte*)p; *(uint*)e != 0; e += 2 * sizeof(nint))
+                    if (Marshal.PtrToStringUTF8(*(nint*)(e + sizeof(nint))) != except) list.Add(*(uint*)e);
             }
             finally
             {

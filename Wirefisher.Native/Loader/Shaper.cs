@@ -69,13 +69,16 @@ public static unsafe class Shaper
 
     /// <summary>
     /// Where these placements would shape, as text: each namespace (by inode)
-    /// with its devices' ifindexes. The shaper watcher syncs when it changes.
+    /// with its devices' ifindexes (not the ifb's: a command that just made it
+    /// has synced) and the classes of the rules placed there. The shaper
+    /// watcher syncs when it changes.
     /// </summary>
     public static string Layout(IReadOnlyCollection<(ShapedRule Rule, string NsPath)> placements)
     {
         var sb = new StringBuilder();
         foreach (var g in placements.GroupBy(p => Netns.Inode(p.NsPath)).Where(g => g.Key > 0).OrderBy(g => g.Key))
-            sb.Append(CultureInfo.InvariantCulture, $"{g.Key}:{string.Join(',', Netns.DeviceIndexes(g.First().NsPath))};");
+            sb.Append(CultureInfo.InvariantCulture,
+                $"{g.Key}:{string.Join(',', Netns.DeviceIndexes(g.First().NsPath, IfbName))}:{string.Join(',', g.Select(p => p.Rule.Class).Distinct().Order())};");
         return sb.ToString();
     }
 

@@ -78,9 +78,10 @@ public static class ShaperWatch
                 }
                 idle = 0;
                 var placements = Shaping.Placements(rules);
-                if (Shaper.Layout(placements) == last) continue;
+                string layout = Shaper.Layout(placements);
+                if (layout == last) continue;
                 Shaper.Sync(placements);
-                last = Shaper.Layout(placements); // with the ifb devices it may just have made
+                last = layout;
             }
             catch (Exception)
             {
