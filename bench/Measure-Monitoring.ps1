@@ -26,7 +26,7 @@ $outDir = if ($Quick) { Join-Path ($env:WIREFISHER_BENCH_OUT ?? "$root/out/bench
 $tag = Get-Random -Minimum 1000 -Maximum 9999
 $nsA = "wfba$tag"; $nsB = "wfbb$tag"
 $addrB = '10.203.0.2'
-$port = Get-Random -Minimum 41000 -Maximum 49000
+$port = Get-Random -Minimum 21000 -Maximum 27000 # below the ephemeral range, so that no connect() holds it
 $cg = $null
 
 function New-BenchVeth {
@@ -38,7 +38,18 @@ function New-BenchVeth {
 }
 
 function Invoke-Iperf([string] $Path, [string[]] $ClientArgs) {
-    # one iperf3 run on a path ('veth' or 'loopback'); returns its JSON
+    # one iperf3 run on a path ('veth' or 'loopback'); returns its JSON. A port that turns out
+    # to be taken (the server cannot listen) moves the run to the next one, twice at most.
+    foreach ($try in 1..3) {
+        $r = Invoke-IperfOnce $Path $ClientArgs
+        if (-not $r.PSObject.Properties['error']) { return $r }
+        Write-Host "iperf3 on port $($script:port): $($r.error); trying port $($script:port + 1)"
+        $script:port++
+    }
+    throw "iperf3 failed three times on $Path`: $($r.error)"
+}
+
+function Invoke-IperfOnce([string] $Path, [string[]] $ClientArgs) {
     $ns = if ($Path -eq 'veth') { @('ip', 'netns', 'exec', $nsB) } else { @() }
     $cns = if ($Path -eq 'veth') { @('ip', 'netns', 'exec', $nsA) } else { @() }
     $target = if ($Path -eq 'veth') { $addrB } else { '127.0.0.1' }

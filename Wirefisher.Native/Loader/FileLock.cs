@@ -63,12 +63,12 @@ public static class FileLock
         while (Directory.Exists($"/proc/{pid}") && DateTime.UtcNow < deadline) Thread.Sleep(20);
     }
 
-    /// <summary>The PID that signed the lock, while a process holds it; else null.</summary>
+    /// <summary>The PID that signed the lock, while a process holds it and that process lives; else null.</summary>
     public static int? Holder(string name)
     {
         using (var l = Acquire(name, TimeSpan.Zero))
             if (l is not null) return null;
-        return Signature(name);
+        return Signature(name) is int pid && Directory.Exists($"/proc/{pid}") ? pid : null;
     }
 
     /// <summary>The PID written into the lock file, if any.</summary>
