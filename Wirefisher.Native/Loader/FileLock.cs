@@ -83,7 +83,7 @@ public static class FileLock
         return n > 0 && int.TryParse(new ReadOnlySpan<byte>(b, (int)n), out int pid) ? pid : null;
     }
 
-    /// <summary>Waits for the lock for as long as it takes (10 s at most, then throws).</summary>
+    /// <summary>Waits for the lock for as long as it takes (2 minutes at most: a sync of thousands of shaped rules takes a while; then throws).</summary>
     public static IDisposable Wait(string name) =>
-        Acquire(name, TimeSpan.FromSeconds(10)) ?? throw new IOException($"Another Wirefisher command has held {PathOf(name)} for 10 s: wait for it to end, then try again.");
+        Acquire(name, TimeSpan.FromMinutes(2)) ?? throw new IOException($"Another Wirefisher command has held {PathOf(name)} for 2 minutes: wait for it to end, then try again.");
 }

@@ -65,13 +65,20 @@ public static unsafe class Shaper
         foreach (var (ns, rules) in want)
             if (known.TryGetValue(ns, out string? path))
                 SetUp(path, ns, rules);
+        File.WriteAllText(LayoutFile, Layout(placements));
     }
+
+    /// <summary>What the last Sync made the shaper match (Layout), so that the watcher does not do it again.</summary>
+    private static string LayoutFile => FileLock.PathOf("wirefisher-shaper.layout");
+
+    /// <summary>Whether the last Sync, of a command or the watcher, was for this layout.</summary>
+    public static bool IsSyncedFor(string layout) => File.Exists(LayoutFile) && File.ReadAllText(LayoutFile) == layout;
 
     /// <summary>
     /// Where these placements would shape, as text: each namespace (by inode)
     /// with its devices' ifindexes (not the ifb's: a command that just made it
     /// has synced) and the classes of the rules placed there. The shaper
-    /// watcher syncs when it changes.
+    /// watcher syncs when it is not what the last Sync was for.
     /// </summary>
     public static string Layout(IReadOnlyCollection<(ShapedRule Rule, string NsPath)> placements)
     {
@@ -92,6 +99,7 @@ public static unsafe class Shaper
                 TearDown(ns, path);
         foreach (ulong ns in shaped.Where(n => !known.ContainsKey(n)))
             TearDown(ns, null);
+        File.Delete(LayoutFile);
     }
 
     /// <summary>Every rule class's queue, summed over namespaces (tc -s qdisc of each ifb).</summary>

@@ -112,7 +112,7 @@ public static unsafe class WfKernel
         progress?.Invoke("Detaching the programs and removing the pins", 90);
         bool removed = RemovePins();
         // the shaper watcher sees that and ends within a second: Disable leaves no process behind
-        FileLock.WaitForHolder(FileLock.Watcher, TimeSpan.FromSeconds(3));
+        FileLock.WaitForHolder(FileLock.Watcher, TimeSpan.FromSeconds(10));
         return removed;
     }
 

@@ -56,40 +56,46 @@ public static class ShaperWatch
         using var me = FileLock.Acquire(FileLock.Watcher, TimeSpan.Zero);
         if (me is null) return; // another one watches
         FileLock.SignWith(me, Environment.ProcessId); // Disable-Wirefisher waits for it to end
-        string last = "";
         for (int idle = 0; ; Thread.Sleep(Period))
         {
             try
             {
                 using var shaper = FileLock.Wait(FileLock.Shaper);
                 if (!WfKernel.IsEnabled)
-                {
-                    me.Dispose(); // before FileLock.Shaper, see EnsureRunning
-                    return;
-                }
+                    End(me);
                 using var store = new RuleStore();
                 using var index = new MatchIndex();
                 var rules = RuleService.Load(store, index, withState: false);
                 if (!rules.Any(l => Shaping.IsShaped(l.Rule)))
                 {
                     if (++idle < IdleRounds) continue;
-                    me.Dispose();
-                    return;
+                    End(me);
                 }
                 idle = 0;
                 var placements = Shaping.Placements(rules);
-                string layout = Shaper.Layout(placements);
-                if (layout == last) continue;
-                Shaper.Sync(placements);
-                last = layout;
+                // a command's sync counts too: the watcher never repeats it (2,048 shaped
+                // address rules took it over 10 s of tc, with the commands waiting)
+                if (!Shaper.IsSyncedFor(Shaper.Layout(placements)))
+                    Shaper.Sync(placements);
             }
             catch (Exception)
             {
                 // Disable-Wirefisher under way, a namespace that went, a tc that failed: whatever it
                 // was, the watcher must go on (it has nobody to tell), and looks again next round
-                last = "";
             }
         }
+    }
+
+    /// <summary>
+    /// Lets go of FileLock.Watcher while FileLock.Shaper is still held (see
+    /// EnsureRunning), and ends the process at once: a pwsh that winds down
+    /// its runspace at SCHED_IDLE on a busy host took seconds to be gone, and
+    /// Disable-Wirefisher waits for it.
+    /// </summary>
+    private static void End(IDisposable me)
+    {
+        me.Dispose();
+        Environment.Exit(0);
     }
 
     /// <summary>This pwsh's command line: pwsh itself, or dotnet and pwsh.dll (a .NET tool); null if this is not pwsh.</summary>
