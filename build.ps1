@@ -24,7 +24,7 @@ $ResultsDir    = Join-Path $Root 'out/test-results'
 $Packages      = Join-Path $Root '.packages'
 $PesterVersion = '5.7.1'   # keep in step with build/tools.csproj
 # iptables, ethtool and iputils-ping build the tests' remote-like download path (tests/pester/WfRemotePath.psm1)
-$AptPackages   = 'clang', 'llvm', 'libbpf-dev', 'bpftool', 'iproute2', 'iperf3', 'iptables', 'ethtool', 'iputils-ping', 'gcc', 'prometheus', 'prometheus-node-exporter', 'openssh-server'
+$AptPackages   = 'clang', 'llvm', 'libbpf-dev', 'bpftool', 'iproute2', 'iperf3', 'trickle', 'iptables', 'ethtool', 'iputils-ping', 'gcc', 'prometheus', 'prometheus-node-exporter', 'openssh-server'
 $BtfFile       = '/sys/kernel/btf/vmlinux'
 $BpfFs         = '/sys/fs/bpf'
 
