@@ -86,7 +86,7 @@ static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 			verdict = wf_police(&m, &a);
 		}
 	}
-	wf_account(sk, o ? o->tgid : 0, dir, len, verdict != WF_DROP);
+	wf_account(sk, o, dir, len, verdict != WF_DROP);
 	return verdict;
 }
 
@@ -577,12 +577,11 @@ int BPF_PROG(wf_tcp_close, struct sock *sk, int oldstate, int newstate)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(wf_proc_exit, struct task_struct *task, bool group_dead)
 {
-	struct wf_proc_key key = { .tgid = task->tgid };
 	struct wf_config *cfg;
 
 	if (!group_dead)
 		return 0;
-	bpf_map_delete_elem(&WF_MAP_PROCS, &key);
+	wf_proc_forget(task->tgid);
 	cfg = wf_config_get();
 	if (!cfg)
 		return 0;

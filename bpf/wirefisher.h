@@ -25,7 +25,8 @@
                                    * (bytes/s, | WF_PEER_PACED once the sender is paced) */
 #define WF_PEER_PACED  0x80000000U
 #define WF_MAP_FLOW    wf_flow    /* sk_storage: socket -> its rates, both directions */
-#define WF_MAP_PROCS   wf_procs   /* hash: (tgid, dir) -> the process's rates */
+#define WF_MAP_PROCS   wf_procs   /* array: slot -> one process's rates (struct wf_proc) */
+#define WF_MAP_PSLOTS  wf_pslots  /* hash: tgid -> its slot in wf_procs */
 #define WF_MAP_DEVS    wf_devs    /* hash: (netns, ifindex) of a shaped device -> its ifb */
 #define WF_MAP_SEEDS   wf_seeds   /* hash: inode of an open socket -> the owner to give it (iterators) */
 
@@ -65,6 +66,7 @@
 #define WF_PER_PROCESS_MAX 16 /* rules with a bucket per process */
 #define WF_ANCESTORS   3    /* levels of parents whose name and executable rules a process inherits */
 #define WF_RULES_MAX   16384 /* rules of all kinds (wf_rules, wf_state) */
+#define WF_PROCS_MAX   65536 /* processes whose rates are kept (wf_procs; slot 0: no known owner) */
 
 /* How a packet that a rule let pass arrived (counted in wf_state). */
 #define WF_VIA_BUCKET 0 /* only the bucket held it (UDP, or a TCP sender nobody paced or shaped) */
@@ -122,6 +124,8 @@ struct wf_owner {
 	__u64 exe_ino;     /* the process's executable: inode */
 	__u64 exe_dev;     /*   and device (kernel dev_t) */
 	__u64 name_hash;   /* wf_name_hash(comm) */
+	__u32 proc_slot;   /* 1 + the process's slot in wf_procs, 0 = not looked up yet (lib/wf_account.h) */
+	__u32 pad;
 	struct wf_ancestor up[WF_ANCESTORS]; /* parent, grandparent, ...: a child of a
 	                                      * process a name or executable rule matches is matched too */
 };
@@ -253,7 +257,7 @@ struct wf_rate {
 	__u64 smoothed;
 };
 
-/* Rates of one socket (sk_storage) or of one process (hash), updated
+/* Rates of one socket (sk_storage) or of one process (wf_procs), updated
  * without a lock by wf_rate_add_shared (lib/wf_account.h). */
 struct wf_flowstat {
 	struct wf_rate in;
@@ -263,6 +267,15 @@ struct wf_flowstat {
 struct wf_proc_key {
 	__u32 tgid;        /* 0 = traffic whose socket has no known owner */
 	__u32 pad;
+};
+
+/* A process's rates in its wf_procs slot. A socket's owner remembers the slot
+ * (wf_owner.proc_slot), so a packet finds them by index, not by a hash lookup
+ * (issue 9); used and tgid tell whether the slot is still that process's. */
+struct wf_proc {
+	__u32 tgid;
+	__u32 used;        /* 1 while the slot belongs to tgid */
+	struct wf_flowstat f;
 };
 
 /* One connection as the connection iterator reports it (bpf_seq_write). */
@@ -298,7 +311,7 @@ struct wf_state {
 	__s64 tcp_conns;    /* INGRESS: its TCP connections whose window is clamped (atomics, see wf_shape.h) */
 };
 
-_Static_assert(sizeof(struct wf_owner) == 216, "wf_owner layout changed: update Abi/WfOwner.cs");
+_Static_assert(sizeof(struct wf_owner) == 224, "wf_owner layout changed: update Abi/WfOwner.cs");
 _Static_assert(sizeof(struct wf_ancestor) == 48, "wf_ancestor layout changed: update Abi/WfAncestor.cs");
 _Static_assert(sizeof(struct wf_index_key) == 16, "wf_index_key layout changed: update Abi/WfIndexKey.cs");
 _Static_assert(sizeof(struct wf_index_val) == 16, "wf_index_val layout changed: update Abi/WfIndexVal.cs");
@@ -310,7 +323,8 @@ _Static_assert(sizeof(struct wf_rule) == 320, "wf_rule layout changed: update Ab
 _Static_assert(sizeof(struct wf_tuple) == 40, "wf_tuple layout changed: update Abi/WfTuple.cs");
 _Static_assert(sizeof(struct wf_rate) == 96, "wf_rate layout changed: update Abi/WfRate.cs");
 _Static_assert(sizeof(struct wf_flowstat) == 192, "wf_flowstat layout changed: update Abi/WfFlowStat.cs");
-_Static_assert(sizeof(struct wf_proc_key) == 8, "wf_proc_key layout changed: update Abi/WfProcKey.cs");
+_Static_assert(sizeof(struct wf_proc_key) == 8, "wf_proc_key layout changed: update Abi/WfFlowStat.cs");
+_Static_assert(sizeof(struct wf_proc) == 200, "wf_proc layout changed: update Abi/WfFlowStat.cs");
 _Static_assert(sizeof(struct wf_conn) == 328, "wf_conn layout changed: update Abi/WfConn.cs");
 _Static_assert(sizeof(struct wf_state) == 136, "wf_state layout changed: update Abi/WfState.cs");
 _Static_assert(sizeof(struct wf_dev_key) == 16, "wf_dev_key layout changed: update Abi/WfDevKey.cs");

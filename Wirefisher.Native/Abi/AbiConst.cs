@@ -10,8 +10,8 @@ public static class AbiConst
     public const uint KindProcess = 1, KindCgroup = 2, KindIface = 3, KindTuple = 4, KindName = 5, KindPath = 6, KindUser = 7;
     public const uint DirIngress = 0, DirEgress = 1;
     public const uint RuleWatchOnly = 0x1, RulePending = 0x2, RulePerProcess = 0x4, RuleCc = 0x8;
-    /// <summary>WF_MATCH_MAX, WF_INDEX_IDS, WF_TUPLES_MAX, WF_NAMES_MAX, WF_PER_PROCESS_MAX, WF_ANCESTORS, WF_RULES_MAX.</summary>
-    public const int MatchMax = 8, IndexIds = 4, TuplesMax = 2048, NamesMax = 64, PerProcessMax = 16, Ancestors = 3, RulesMax = 16384;
+    /// <summary>WF_MATCH_MAX, WF_INDEX_IDS, WF_TUPLES_MAX, WF_NAMES_MAX, WF_PER_PROCESS_MAX, WF_ANCESTORS, WF_RULES_MAX, WF_PROCS_MAX.</summary>
+    public const int MatchMax = 8, IndexIds = 4, TuplesMax = 2048, NamesMax = 64, PerProcessMax = 16, Ancestors = 3, RulesMax = 16384, ProcsMax = 65536;
     /// <summary>htb handles of the ingress shaper (WF_SHAPE_* in wirefisher.h).</summary>
     public const uint ShapeMax = 0x0fff;
     public const int ShapeKindShift = 12;

@@ -17,3 +17,12 @@ public struct WfProcKey
     [CField("tgid")] public uint Tgid;
     [CField("pad")] public uint Pad;
 }
+
+/// <summary>Mirror of struct wf_proc (bpf/wirefisher.h): a process's rates in its wf_procs slot.</summary>
+[CField("wf_proc"), StructLayout(LayoutKind.Sequential)]
+public struct WfProc
+{
+    [CField("tgid")] public uint Tgid;
+    [CField("used")] public uint Used;
+    [CField("f")] public WfFlowStat F;
+}

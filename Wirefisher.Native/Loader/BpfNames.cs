@@ -15,6 +15,7 @@ public static class BpfNames
     public const string MapPeers = "wf_peers";
     public const string MapFlow = "wf_flow";
     public const string MapProcs = "wf_procs";
+    public const string MapPslots = "wf_pslots";
     public const string MapDevs = "wf_devs";
     public const string MapPstate = "wf_pstate";
     public const string MapIndex = "wf_index";
@@ -22,7 +23,7 @@ public static class BpfNames
     public const string MapNames = "wf_names";
     public const string MapConfig = "wf_config";
     public const string MapSeeds = "wf_seeds";
-    public static readonly string[] Maps = { MapOwner, MapRules, MapState, MapPeers, MapFlow, MapProcs, MapDevs, MapPstate, MapIndex, MapTuples, MapNames, MapConfig, MapSeeds };
+    public static readonly string[] Maps = { MapOwner, MapRules, MapState, MapPeers, MapFlow, MapProcs, MapPslots, MapDevs, MapPstate, MapIndex, MapTuples, MapNames, MapConfig, MapSeeds };
 
     public const string ProgSockCreate = "wf_sock_create";
     public const string ProgIngress = "wf_ingress";

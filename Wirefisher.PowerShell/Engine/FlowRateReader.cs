@@ -38,10 +38,13 @@ public static class FlowRateReader
 
     private static IEnumerable<FlowRate> Processes(ulong now)
     {
-        using var map = new BpfMap<WfProcKey, WfFlowStat>(BpfNames.MapProcs);
-        foreach (WfProcKey k in map.Keys())
+        // wf_pslots lists the processes (tgid -> slot), wf_procs holds their rates by slot
+        using var slots = new BpfMap<WfProcKey, uint>(BpfNames.MapPslots);
+        using var procs = new BpfMap<uint, WfProc>(BpfNames.MapProcs);
+        foreach (WfProcKey k in slots.Keys())
         {
-            if (!map.TryLookup(k, out WfFlowStat s)) continue;
+            if (!slots.TryLookup(k, out uint slot) || !procs.TryLookup(slot, out WfProc p) || p.Used == 0 || p.Tgid != k.Tgid) continue;
+            WfFlowStat s = p.F;
             int pid = (int)k.Tgid;
             string name = pid == 0 ? Unattributed : ProcessInfo.TryGet(pid)?.Name ?? "";
             if (pid != 0 && name.Length == 0) continue; // exited: leaves the view

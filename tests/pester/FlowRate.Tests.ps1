@@ -74,6 +74,51 @@ Describe 'Rates of a paced flow' -Tag Kernel {
     }
 }
 
+Describe 'Per-process counters in the kernel (wf_procs slots)' -Tag Kernel {
+    BeforeAll {
+        function Get-SlottedTgid {
+            # the tgids that hold a slot: the keys of wf_pslots
+            @(bpftool -j map dump pinned /sys/fs/bpf/wirefisher/wf_pslots | ConvertFrom-Json | ForEach-Object { [int]$_.formatted.key.tgid })
+        }
+    }
+
+    It 'each process counts in its own slot, and an exited one frees it' {
+        Enable-Wirefisher
+        $a = Start-WfTrafficPair -Proto udp -Pattern flood
+        $b = Start-WfTrafficPair -Proto tcp -Pattern flood
+        try {
+            Start-Sleep -Seconds 2
+            $slotted = Get-SlottedTgid
+            foreach ($p in $a.Sender, $a.Receiver, $b.Sender, $b.Receiver) { $slotted | Should -Contain $p.Pid }
+            $ua = Get-WfFlowRate -Pid $a.Receiver.Pid -Direction Ingress
+            $tb = Get-WfFlowRate -Pid $b.Receiver.Pid -Direction Ingress
+            $ua.Bytes | Should -BeGreaterThan 1MB
+            $tb.Bytes | Should -BeGreaterThan 1MB
+            # no slot is shared: the TCP sender sent what its receiver got (loopback loses nothing),
+            # and the UDP sender received nothing to speak of
+            $te = (Get-WfFlowRate -Pid $b.Sender.Pid -Direction Egress).Bytes
+            $tb = (Get-WfFlowRate -Pid $b.Receiver.Pid -Direction Ingress).Bytes
+            $te / $tb | Should -BeGreaterOrEqual 0.9
+            $te / $tb | Should -BeLessOrEqual 1.1
+            Get-WfFlowRate -Pid $a.Sender.Pid -Direction Ingress | Where-Object Bytes -gt 1MB | Should -BeNullOrEmpty
+
+            Stop-WfTrafficPair $a
+            Start-Sleep -Seconds 1
+            $slotted = Get-SlottedTgid
+            $slotted | Should -Not -Contain $a.Sender.Pid
+            $slotted | Should -Not -Contain $a.Receiver.Pid
+            $slotted | Should -Contain $b.Receiver.Pid
+            # the survivor goes on counting in its slot
+            $before = (Get-WfFlowRate -Pid $b.Receiver.Pid -Direction Ingress).Bytes
+            Start-Sleep -Seconds 1
+            (Get-WfFlowRate -Pid $b.Receiver.Pid -Direction Ingress).Bytes | Should -BeGreaterThan ($before + 1MB)
+        } finally {
+            Stop-WfTrafficPair $a
+            Stop-WfTrafficPair $b
+        }
+    }
+}
+
 Describe 'Watch-WfFlowRate' -Tag Kernel {
     It 'writes -Count snapshots, each object of a snapshot with the same Timestamp' {
         $pair = Start-WfTrafficPair -Proto udp -Pattern flood
