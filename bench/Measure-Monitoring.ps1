@@ -3,8 +3,9 @@
 What monitoring costs a busy host (issue 9, sections 2 and 3). Unlimited throughput
 over a veth pair between two network namespaces this script makes, and over loopback:
 TCP with 1 and 4 streams (iperf3, median of the runs) and 64-byte UDP packets per second
-received, with Wirefisher disabled, enabled with monitoring only, and enabled with 1,000
-rules of mixed kinds none of which match; runs alternate between the three so that drift
+received, with Wirefisher disabled, with two empty cgroup_skb programs in its place (the
+floor: what the hook costs before any work, bench/bpf/wf_empty.bpf.c), enabled with monitoring
+only, and enabled with 1,000 rules of mixed kinds none of which match; runs alternate so that drift
 cancels. Then the programs' own cost per run (kernel.bpf_stats_enabled: run_time_ns /
 run_cnt) under 64-byte UDP on the veth pair with 1, 100 and 10,000 rules (1,000 in a quick run).
 
@@ -79,9 +80,36 @@ function Measure-Load([string] $Path, [string] $Load) {
     }
 }
 
+# The anchor: two cgroup_skb programs that only pass (bench/bpf/wf_empty.bpf.c), at the cgroup v2
+# root as Wirefisher's are; what they cost, any cgroup_skb program costs before it does any work.
+$emptyPins = "/sys/fs/bpf/wfbench-empty-$tag"
+function Add-EmptyPrograms {
+    $obj = Join-Path ([IO.Path]::GetTempPath()) "wf_empty-$tag.bpf.o"
+    if (-not (Test-Path $obj)) {
+        clang -O2 -target bpf -I "$root/bpf" -c "$root/bench/bpf/wf_empty.bpf.c" -o $obj
+        if ($LASTEXITCODE -ne 0) { throw 'clang could not compile bench/bpf/wf_empty.bpf.c (run build.ps1 first: it makes bpf/vmlinux.h)' }
+    }
+    bpftool prog loadall $obj $emptyPins
+    if ($LASTEXITCODE -ne 0) { throw "bpftool prog loadall $obj failed" }
+    $cgroup = (Get-WfStatus).Cgroup2Path
+    bpftool cgroup attach $cgroup ingress pinned "$emptyPins/wf_empty_in" multi
+    bpftool cgroup attach $cgroup egress pinned "$emptyPins/wf_empty_out" multi
+    if ($LASTEXITCODE -ne 0) { throw "bpftool cgroup attach $cgroup failed" }
+}
+function Remove-EmptyPrograms {
+    if (-not (Test-Path $emptyPins)) { return }
+    $cgroup = (Get-WfStatus).Cgroup2Path
+    bpftool cgroup detach $cgroup ingress pinned "$emptyPins/wf_empty_in" 2>$null
+    bpftool cgroup detach $cgroup egress pinned "$emptyPins/wf_empty_out" 2>$null
+    Remove-Item -Recurse -Force $emptyPins
+    $global:LASTEXITCODE = 0
+}
+
 function Set-Mode([string] $Mode) {
+    Remove-EmptyPrograms
     Disable-Wirefisher | Out-Null
     if ($Mode -eq 'disabled') { return }
+    if ($Mode -eq 'empty') { Add-EmptyPrograms; return }
     Enable-Wirefisher | Out-Null
     if ($Mode -eq 'rules1000') { Add-UnmatchedRules 1000 }
 }
@@ -127,7 +155,7 @@ function Measure-PacketCost {
     $cost
 }
 
-$modes = 'disabled', 'monitoring', 'rules1000'
+$modes = 'disabled', 'empty', 'monitoring', 'rules1000'
 $loads = [ordered]@{ tcp1 = 'TCP 1 stream, Gbit/s'; tcp4 = 'TCP 4 streams, Gbit/s'; udp64 = 'UDP 64 B, kpkt/s received' }
 $samples = @{}
 try {
@@ -153,6 +181,7 @@ try {
         [ordered]@{ rules = $count; wf_ingress_ns = [math]::Round($c['wf_ingress'], 0); wf_egress_ns = [math]::Round($c['wf_egress'], 0) }
     }
 } finally {
+    Remove-EmptyPrograms
     Disable-Wirefisher -ErrorAction SilentlyContinue | Out-Null
     if ($cg -and (Test-Path $cg)) { rmdir $cg 2>$null }
     ip netns del $nsA 2>$null; ip netns del $nsB 2>$null
@@ -164,8 +193,8 @@ $overheadRows = foreach ($path in 'veth', 'loopback') {
         $m = @{}; foreach ($mode in $modes) { $m[$mode] = Get-Median $samples["$path|$load|$mode"] }
         [ordered]@{
             path = $path; load = $loads[$load]
-            disabled = [math]::Round($m.disabled, 2); monitoring = [math]::Round($m.monitoring, 2); rules1000 = [math]::Round($m.rules1000, 2)
-            monitoring_ratio = [math]::Round($m.monitoring / $m.disabled, 3); rules1000_ratio = [math]::Round($m.rules1000 / $m.disabled, 3)
+            disabled = [math]::Round($m.disabled, 2); empty = [math]::Round($m.empty, 2); monitoring = [math]::Round($m.monitoring, 2); rules1000 = [math]::Round($m.rules1000, 2)
+            empty_ratio = [math]::Round($m.empty / $m.disabled, 3); monitoring_ratio = [math]::Round($m.monitoring / $m.disabled, 3); rules1000_ratio = [math]::Round($m.rules1000 / $m.disabled, 3)
         }
     }
 }
@@ -194,8 +223,8 @@ $result = [ordered]@{
     command = 'dotnet pwsh bench/Measure-Monitoring.ps1' + $(if ($Quick) { ' -Quick' } else { '' })
     sections = @(
         [ordered]@{
-            title = '2. Overhead: unlimited throughput, median of the runs, runs alternating'
-            columns = 'path', 'load', 'disabled', 'monitoring', 'rules1000', 'monitoring_ratio', 'rules1000_ratio'
+            title = '2. Overhead: unlimited throughput, median of the runs, runs alternating (empty: two cgroup_skb programs that only pass, the floor)'
+            columns = 'path', 'load', 'disabled', 'empty', 'monitoring', 'rules1000', 'empty_ratio', 'monitoring_ratio', 'rules1000_ratio'
             rows = @($overheadRows)
             targets = $overheadVerdict
         }
@@ -210,7 +239,7 @@ $result = [ordered]@{
 New-Item -ItemType Directory -Force $outDir | Out-Null
 $file = Join-Path $outDir 'monitoring.json'
 $result | ConvertTo-Json -Depth 6 | Set-Content $file
-foreach ($r in $overheadRows) { '{0,-8} {1,-26} disabled {2,8} monitoring {3,8} ({4:N3}) 1000 rules {5,8} ({6:N3})' -f $r.path, $r.load, $r.disabled, $r.monitoring, $r.monitoring_ratio, $r.rules1000, $r.rules1000_ratio }
+foreach ($r in $overheadRows) { '{0,-8} {1,-26} disabled {2,8} empty {3,8} ({4:N3}) monitoring {5,8} ({6:N3}) 1000 rules {7,8} ({8:N3})' -f $r.path, $r.load, $r.disabled, $r.empty, $r.empty_ratio, $r.monitoring, $r.monitoring_ratio, $r.rules1000, $r.rules1000_ratio }
 foreach ($r in $costRows) { '{0,6} rules: wf_ingress {1} ns, wf_egress {2} ns per run' -f $r.rules, $r.wf_ingress_ns, $r.wf_egress_ns }
 $overheadVerdict + $costVerdict
 "written: $file"

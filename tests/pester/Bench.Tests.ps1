@@ -27,7 +27,7 @@ Describe 'bench/Measure-Monitoring.ps1 -Quick' -Tag Kernel {
         $rows = @($result.sections[0].rows)
         $rows.Count | Should -Be 6
         foreach ($r in $rows) {
-            foreach ($c in 'disabled', 'monitoring', 'rules1000') { $r.$c | Should -BeGreaterThan 0 -Because "$($r.path) $($r.load) $c" }
+            foreach ($c in 'disabled', 'empty', 'monitoring', 'rules1000') { $r.$c | Should -BeGreaterThan 0 -Because "$($r.path) $($r.load) $c" }
         }
     }
 
@@ -42,6 +42,8 @@ Describe 'bench/Measure-Monitoring.ps1 -Quick' -Tag Kernel {
         @(ip netns list | Where-Object { $_ -match '^wfb[ab]\d+' }).Count | Should -Be 0
         @(Get-ChildItem /sys/fs/cgroup, /sys/fs/cgroup/unified -Directory -Filter 'wfbench-*' -ErrorAction Ignore).Count | Should -Be 0
         Test-Path /sys/fs/bpf/wirefisher/wf_rules | Should -BeFalse -Because 'the benchmark disables Wirefisher at its end'
+        @(Get-ChildItem /sys/fs/bpf -Filter 'wfbench-empty-*' -ErrorAction Ignore).Count | Should -Be 0 -Because 'the empty anchor programs are detached and unpinned'
+        @(bpftool -j prog show | ConvertFrom-Json | Where-Object name -like 'wf_empty_*').Count | Should -Be 0
     }
 
     It 'makes RESULTS.md with a table per section and the targets it met or missed' {
@@ -144,6 +146,8 @@ Describe 'bench/Measure-ControlPlane.ps1 -Quick' -Tag Kernel {
             Where-Object { (Get-Content "$($_.FullName)/cmdline" -Raw -ErrorAction Ignore) -match 'wf-hold-' }).Count | Should -Be 0
         @(Get-ChildItem ([IO.Path]::GetTempPath()) -Filter 'wf-hold-*.ps1').Count | Should -Be 0
         Test-Path /sys/fs/bpf/wirefisher/wf_rules | Should -BeFalse -Because 'the benchmark disables Wirefisher at its end'
+        @(Get-ChildItem /sys/fs/bpf -Filter 'wfbench-empty-*' -ErrorAction Ignore).Count | Should -Be 0 -Because 'the empty anchor programs are detached and unpinned'
+        @(bpftool -j prog show | ConvertFrom-Json | Where-Object name -like 'wf_empty_*').Count | Should -Be 0
     }
 
     It 'makes RESULTS.md with both sections' {
