@@ -71,6 +71,7 @@ internal static unsafe partial class Libbpf
 
     /// <summary>tcx attach types (uapi 6.6; Debian's libbpf 1.1 headers predate them, KERNEL.md §6).</summary>
     public const int BPF_TCX_INGRESS = 46;
+    public const int BPF_TCX_EGRESS = 47;
 
     [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_link_create", SetLastError = true)]
     public static partial int BpfLinkCreate(int progFd, int targetFd, int attachType, void* opts);

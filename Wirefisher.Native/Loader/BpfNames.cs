@@ -39,17 +39,18 @@ public static class BpfNames
     public const string ProgConnsUdp = "wf_conns_udp";
     public const string ProgProcExit = "wf_proc_exit";
     public const string ProgShapeIn = "wf_shape_in";
+    public const string ProgShapeOut = "wf_shape_out";
     public const string ProgTcpClose = "wf_tcp_close";
     public const string ProgCgroupMkdir = "wf_cgroup_mkdir";
 
-    /// <summary>Pins of the tcx links of wf_shape_in start with this: shape-NETNS-IFINDEX.</summary>
+    /// <summary>Pins of the tcx links of wf_shape_in start with this: shape-NETNS-IFINDEX (wf_shape_out: shape-NETNS-IFINDEX-out).</summary>
     public const string ShapeLinkPrefix = "shape-";
 
     /// <summary>Tracing programs, each held by a pinned link of the same name.</summary>
     public static readonly string[] TracePrograms = { ProgProcExit, ProgTcpClose, ProgCgroupMkdir };
 
     /// <summary>Iterator programs pinned so that later cmdlets can run them.</summary>
-    public static readonly string[] PinnedPrograms = { ProgIterClaim, ProgIterOwnTcp, ProgIterOwnUdp, ProgIterIndex, ProgIterPace, ProgConnsTcp, ProgConnsUdp, ProgShapeIn };
+    public static readonly string[] PinnedPrograms = { ProgIterClaim, ProgIterOwnTcp, ProgIterOwnUdp, ProgIterIndex, ProgIterPace, ProgConnsTcp, ProgConnsUdp, ProgShapeIn, ProgShapeOut };
 
     /// <summary>Programs attached to the cgroup v2 root, each held by a pinned link of the same name.</summary>
     public static readonly string[] CgroupPrograms = { ProgSockCreate, ProgIngress, ProgEgress, ProgSockops };

@@ -175,19 +175,30 @@ public static unsafe class Shaper
             devs.Delete(new WfDevKey(ns, stale.Ifindex));
             File.Delete(stale.Pin);
         }
-        using var prog = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgShapeIn));
+        using var progIn = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgShapeIn));
+        using var progOut = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgShapeOut));
         foreach (Device d in feeds)
         {
             devs.Update(new WfDevKey(ns, d.Ifindex), new WfDev { IfbIfindex = ifb, L2Len = d.LinkType == "ether" ? 14u : 0u });
-            string pin = WfPaths.Pin($"{BpfNames.ShapeLinkPrefix}{ns}-{d.Ifindex}");
-            if (File.Exists(pin)) continue;
-            Netns.Run(path, () =>
-            {
-                using var link = new BpfFd(LibbpfCheck.Fd(Libbpf.BpfLinkCreate(prog.Fd, (int)d.Ifindex, Libbpf.BPF_TCX_INGRESS, null),
-                    $"Attaching {BpfNames.ProgShapeIn} to the ingress of {d.Name}"));
-                LibbpfCheck.Int(Libbpf.BpfObjPin(link.Fd, pin), $"Pinning the tcx link of {d.Name}");
-            });
+            // ingress: the queue (wf_shape_in); egress: the window its connections' ACKs advertise (wf_shape_out)
+            Attach(path, d, progIn, BpfNames.ProgShapeIn, Libbpf.BPF_TCX_INGRESS, WfPaths.Pin($"{BpfNames.ShapeLinkPrefix}{ns}-{d.Ifindex}"));
+            Attach(path, d, progOut, BpfNames.ProgShapeOut, Libbpf.BPF_TCX_EGRESS, WfPaths.Pin($"{BpfNames.ShapeLinkPrefix}{ns}-{d.Ifindex}{OutSuffix}"));
         }
+    }
+
+    /// <summary>Pins of the egress links end with this: shape-NETNS-IFINDEX-out.</summary>
+    private const string OutSuffix = "-out";
+
+    private static void Attach(string path, Device d, BpfFd prog, string name, int attachType, string pin)
+    {
+        if (File.Exists(pin)) return;
+        Netns.Run(path, () =>
+        {
+            string where = attachType == Libbpf.BPF_TCX_INGRESS ? "ingress" : "egress";
+            using var link = new BpfFd(LibbpfCheck.Fd(Libbpf.BpfLinkCreate(prog.Fd, (int)d.Ifindex, attachType, null),
+                $"Attaching {name} to the {where} of {d.Name}"));
+            LibbpfCheck.Int(Libbpf.BpfObjPin(link.Fd, pin), $"Pinning the tcx {where} link of {d.Name}");
+        });
     }
 
     /// <summary>
@@ -286,7 +297,8 @@ public static unsafe class Shaper
         foreach (string f in Directory.EnumerateFiles(WfPaths.PinDir, BpfNames.ShapeLinkPrefix + "*"))
         {
             string[] parts = Path.GetFileName(f)[BpfNames.ShapeLinkPrefix.Length..].Split('-');
-            if (parts.Length == 2 && ulong.TryParse(parts[0], out ulong ns) && uint.TryParse(parts[1], out uint ifindex))
+            if ((parts.Length == 2 || (parts.Length == 3 && "-" + parts[2] == OutSuffix)) &&
+                ulong.TryParse(parts[0], out ulong ns) && uint.TryParse(parts[1], out uint ifindex))
                 yield return (f, ns, ifindex);
         }
     }

@@ -215,7 +215,7 @@ static __always_inline void wf_proc_forget(__u32 tgid)
 	}
 }
 
-/* Counts one packet for its (full) socket, if any, and its process (o NULL: no known owner). */
+/* Counts one packet for its socket, if a full one, and its process (o NULL: no known owner). */
 static __always_inline void wf_account(struct bpf_sock *sk, struct wf_owner *o, __u32 dir, __u32 len, int passed)
 {
 	struct wf_flowstat *f;

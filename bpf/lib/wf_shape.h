@@ -278,4 +278,64 @@ static __always_inline void wf_clamp_share(void *ctx, struct tcp_sock *tp, const
 	bpf_setsockopt(ctx, WF_SOL_TCP, WF_TCP_WINDOW_CLAMP, &window, sizeof(window));
 }
 
+/*
+ * The window of an outgoing segment of a shaped connection (tcx egress),
+ * lowered to the connection's share where it is more. TCP never takes back a
+ * window it advertised, so the clamp (wf_clamp_set) cannot hold a connection
+ * that was open before its limit: its sender had megabytes of window, filled
+ * the 100 ms queue and lost what overflowed. A sender reads the window in
+ * each ACK as it comes (a smaller one is allowed, RFC 9293 3.8.6), and sends
+ * no more than it; the receiver still takes what the larger window let in.
+ * The header checksum is fixed up with bpf_l4_csum_replace (which leaves a
+ * checksum the device completes alone). SYNs carry an unscaled window: left alone.
+ */
+static __always_inline void wf_ack_window(struct __sk_buff *skb, __u32 off)
+{
+	struct bpf_sock *bsk = skb->sk;
+	struct tcp_options_received *ro;
+	struct tcp_sock *tp;
+	struct wf_owner *o;
+	struct wf_rule *r;
+	struct wf_state *s;
+	struct tcphdr th;
+	__u32 l4, rid, want, wscale, win;
+	__u16 nwin;
+	__u8 b;
+
+	if (!bsk || !(bsk = bpf_sk_fullsock(bsk)) || bsk->protocol != WF_IPPROTO_TCP)
+		return;
+	o = bpf_sk_storage_get(&WF_MAP_OWNER, bsk, 0, 0);
+	if (!o || !(o->flags & WF_OWNER_CLAMPED))
+		return;
+	rid = o->clamp_rule;
+	r = bpf_map_lookup_elem(&WF_MAP_RULES, &rid);
+	s = wf_state_of(rid);
+	tp = bpf_skc_to_tcp_sock(bsk);
+	if (!r || !s || !tp)
+		return;
+	if (bpf_skb_load_bytes(skb, off, &b, 1))
+		return;
+	if ((b >> 4) == 4) {
+		l4 = off + (b & 0xf) * 4;
+	} else if ((b >> 4) == 6) {
+		if (bpf_skb_load_bytes(skb, off + 6, &b, 1) || b != WF_IPPROTO_TCP)
+			return;
+		l4 = off + 40;
+	} else {
+		return;
+	}
+	if (bpf_skb_load_bytes(skb, l4, &th, sizeof(th)) || th.syn || !th.ack)
+		return;
+	want = wf_clamp_window(r, s, tp->srtt_us >> 3, tp->mss_cache);
+	ro = &tp->rx_opt;
+	barrier_var(ro); /* so the bitfield's offset is taken within rx_opt, not added to it again */
+	wscale = BPF_CORE_READ_BITFIELD_PROBED(ro, rcv_wscale);
+	win = (__u32)bpf_ntohs(th.window) << wscale;
+	if (win <= want)
+		return;
+	nwin = bpf_htons((__u16)((want >> wscale) ? (want >> wscale) : 1));
+	bpf_l4_csum_replace(skb, l4 + offsetof(struct tcphdr, check), th.window, nwin, sizeof(nwin));
+	bpf_skb_store_bytes(skb, l4 + offsetof(struct tcphdr, window), &nwin, sizeof(nwin), 0);
+}
+
 #endif

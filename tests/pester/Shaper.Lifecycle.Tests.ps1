@@ -37,11 +37,13 @@ Describe 'The ingress shaper' -Tag Kernel {
         foreach ($r in $r1, $r2) { if ($r -and -not $r.Process.HasExited) { kill $r.Pid } }
     }
 
-    It 'an ingress limit makes an ifb of its own, a class for the rule and a tcx link on the device' {
+    It 'an ingress limit makes an ifb of its own, a class for the rule and tcx links on the device' {
         Set-WfLimit -Pid $r1.Pid -Rate 1MB -Direction Ingress
         Get-WfIfb $veth.B | Should -Match 'alias wirefisher ingress shaper'
         @(Get-WfClasses $veth.B).Count | Should -Be 1
-        @(Get-WfShapeLinks).Count | Should -Be 1
+        # the device's two tcx links: ingress (the queue) and egress (the window its ACKs advertise)
+        @(Get-WfShapeLinks).Name | Sort-Object | Should -Be @((Get-WfShapeLinks).Name | Where-Object { $_ -notlike '*-out' } | ForEach-Object { $_; "$_-out" } | Sort-Object)
+        @(Get-WfShapeLinks).Count | Should -Be 2
         ((Get-WfStatus).IngressShapers -join "`n") | Should -Match ([regex]::Escape($dev))
         (Get-WfLimit -Pid $r1.Pid).Mechanism.HasFlag([Wirefisher.LimitMechanism]::Shaped) | Should -BeTrue
     }
