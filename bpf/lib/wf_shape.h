@@ -317,6 +317,9 @@ static __always_inline void wf_ack_window(struct __sk_buff *skb, __u32 off)
 		return;
 	if ((b >> 4) == 4) {
 		l4 = off + (b & 0xf) * 4;
+		/* the socket's own TCP, not a tunnel or IPsec packet that carries it */
+		if (bpf_skb_load_bytes(skb, off + 9, &b, 1) || b != WF_IPPROTO_TCP)
+			return;
 	} else if ((b >> 4) == 6) {
 		if (bpf_skb_load_bytes(skb, off + 6, &b, 1) || b != WF_IPPROTO_TCP)
 			return;
