@@ -199,17 +199,26 @@ $overheadRows = foreach ($path in 'veth', 'loopback') {
     }
 }
 
-# which of issue 9's targets this run met
-$udpMin = ($overheadRows | Where-Object { $_.load -like 'UDP*' } | ForEach-Object { $_.monitoring_ratio } | Measure-Object -Minimum).Minimum
-$tcpMin = ($overheadRows | Where-Object { $_.load -like 'TCP*' } | ForEach-Object { $_.monitoring_ratio } | Measure-Object -Minimum).Minimum
-$vethMin = ($overheadRows | Where-Object { $_.path -eq 'veth' } | ForEach-Object { $_.monitoring_ratio } | Measure-Object -Minimum).Minimum
+# which of issue 9's targets this run met. A row whose empty programs (which do nothing) came out
+# more than 5 % off disabled measured the machine's drift, not Wirefisher: it is left out of the
+# verdict, which is inconclusive when no row of its kind is left.
+$clean = @($overheadRows | Where-Object { [math]::Abs($_.empty_ratio - 1) -le 0.05 })
+$drifted = @($overheadRows | Where-Object { [math]::Abs($_.empty_ratio - 1) -gt 0.05 })
+function Get-Verdict([bool] $Met, [string] $Text) { "$(if ($Met) { 'met' } else { 'missed' }): $Text" }
+function Get-OverheadVerdict([string] $Like, [double] $Min, [string] $Text) {
+    $rows = @($clean | Where-Object { "$($_.path) $($_.load)" -like $Like })
+    $left = @($drifted | Where-Object { "$($_.path) $($_.load)" -like $Like } | ForEach-Object { "$($_.path) $($_.load): empty $($_.empty_ratio)" })
+    $note = if ($left.Count) { "; left out, the runs drifted more than 5 %: $($left -join '; ')" } else { '' }
+    if (-not $rows.Count) { return "inconclusive: $Text$note" }
+    $worst = ($rows | Sort-Object monitoring_ratio | Select-Object -First 1)
+    Get-Verdict ($worst.monitoring_ratio -ge $Min) ("{0} (worst: {1:N3}, {2} {3}){4}" -f $Text, $worst.monitoring_ratio, $worst.path, $worst.load, $note)
+}
 $worstNs = ($costRows | ForEach-Object { $_.wf_ingress_ns; $_.wf_egress_ns } | Measure-Object -Maximum).Maximum
 $scale = [math]::Max($costRows[-1].wf_ingress_ns / [math]::Max(1, $costRows[0].wf_ingress_ns), $costRows[-1].wf_egress_ns / [math]::Max(1, $costRows[0].wf_egress_ns))
-function Get-Verdict([bool] $Met, [string] $Text) { "$(if ($Met) { 'met' } else { 'missed' }): $Text" }
 $overheadVerdict = @(
-    Get-Verdict ($udpMin -ge 0.97) ('64-byte UDP with monitoring >= 0.97 of disabled (worst path: {0:N3})' -f $udpMin)
-    Get-Verdict ($tcpMin -ge 0.98) ('TCP with monitoring >= 0.98 of disabled (worst: {0:N3})' -f $tcpMin)
-    Get-Verdict ($vethMin -ge 0.97) ('monitoring costs under 3 % of unlimited veth throughput (worst: {0:N3})' -f $vethMin)
+    Get-OverheadVerdict '*UDP*' 0.97 '64-byte UDP with monitoring >= 0.97 of disabled'
+    Get-OverheadVerdict '*TCP*' 0.98 'TCP with monitoring >= 0.98 of disabled'
+    Get-OverheadVerdict 'veth*' 0.97 'monitoring costs under 3 % of unlimited veth throughput'
 )
 $costVerdict = @(
     Get-Verdict ($worstNs -lt 100) ('each packet program under 100 ns per run (worst: {0} ns)' -f $worstNs)

@@ -35,7 +35,8 @@ Describe 'bench/Measure-Monitoring.ps1 -Quick' -Tag Kernel {
         $rows = @($result.sections[1].rows)
         @($rows | ForEach-Object rules) | Should -Be @(1, 100, 1000)
         foreach ($r in $rows) { $r.wf_ingress_ns | Should -BeGreaterThan 0; $r.wf_egress_ns | Should -BeGreaterThan 0 }
-        @($result.sections | ForEach-Object { $_.targets }) | Should -Match '^(met|missed): '
+        # inconclusive: the empty programs' row drifted more than 5 % from disabled (a 1 s quick run often does)
+        @($result.sections | ForEach-Object { $_.targets }) | Should -Match '^(met|missed|inconclusive): '
     }
 
     It 'leaves no rule, namespace or cgroup behind' {
