@@ -202,11 +202,17 @@ Describe 'A long path (delay line, RTT of at least 20 ms)' -Tag Kernel {
     BeforeAll { $script:path = New-WfRemotePath -DelayMs 10 }
     AfterAll { Remove-WfRemotePath $script:path }
 
-    # A connection that was fast before its limit loses much of its old window here (the
-    # queue holds 125 ms, the window was megabytes): bench/Measure-RemoteIngress.ps1 has its figures.
-    It 'TCP <Conns>x at 1 MiB/s over 20 ms, limit set first, holds the same bounds' -ForEach @(@{ Conns = 1 }, @{ Conns = 4 }) {
-        $r = Measure-WfRemoteDownload -Path $path -Rate 1MB -Conns $Conns -When first
-        Write-Host "    remote, 20 ms RTT, x$Conns 1 MiB/s: $($r.Text)"
+    # Not here (goal missed), connections open before the limit: they have more in flight over this
+    # path than the queue holds when the limit comes and lose that once; from then on their ACKs
+    # advertise their share (wf_shape_out). One connection then held 1.000 with 0 / 3,566
+    # retransmissions in one run and had a second at 0.84 in the next (BBR's PROBE_RTT, see README);
+    # four lost ~9,000 segments at once and refilled those holes a share of window at a time:
+    # 0.84-0.92 of the rate for 8 s, ~3,000 retransmissions a second (without wf_shape_out: 0.99-1.20
+    # with 300-1,000; 2026-12-03). bench/Measure-RemoteIngress.ps1 has the one-connection figures.
+    It 'TCP <Conns>x at 1 MiB/s over 20 ms, limit set <When>, holds the same bounds' -ForEach @(
+        @{ Conns = 1; When = 'first' }, @{ Conns = 4; When = 'first' }) {
+        $r = Measure-WfRemoteDownload -Path $path -Rate 1MB -Conns $Conns -When $When
+        Write-Host "    remote, 20 ms RTT, x$Conns 1 MiB/s, limit set $($When): $($r.Text)"
         $r.Accuracy.MeanRatio | Should -BeGreaterOrEqual 0.98 -Because $r.Text
         $r.Accuracy.MeanRatio | Should -BeLessOrEqual 1.02 -Because $r.Text
         $r.Accuracy.WorstAfterFirst | Should -BeLessOrEqual 0.10 -Because $r.Text
