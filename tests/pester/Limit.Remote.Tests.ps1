@@ -230,9 +230,12 @@ Describe 'A container started after its limit: its namespace and devices appear 
         $script:path = New-WfRemotePath
     }
     AfterAll {
-        Remove-WfLimit -Name wf-late -ErrorAction SilentlyContinue
-        Remove-WfRemotePath $script:path
-        if (Test-Path $cg) { rmdir $cg 2>$null }
+        # the cgroup goes even when Wirefisher could not be enabled (Remove-WfLimit then throws)
+        try { Remove-WfLimit -Name wf-late -ErrorAction SilentlyContinue }
+        finally {
+            Remove-WfRemotePath $script:path
+            if (Test-Path $cg) { rmdir $cg 2>$null }
+        }
     }
 
     It 'a receiver that starts in a new namespace is shaped within seconds and holds the same bounds' {
