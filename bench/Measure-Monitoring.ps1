@@ -83,6 +83,7 @@ function Measure-Load([string] $Path, [string] $Load) {
 # The anchor: two cgroup_skb programs that only pass (bench/bpf/wf_empty.bpf.c), at the cgroup v2
 # root as Wirefisher's are; what they cost, any cgroup_skb program costs before it does any work.
 $emptyPins = "/sys/fs/bpf/wfbench-empty-$tag"
+$cgroupRoot = (Get-WfStatus).Cgroup2Path
 function Add-EmptyPrograms {
     $obj = Join-Path ([IO.Path]::GetTempPath()) "wf_empty-$tag.bpf.o"
     if (-not (Test-Path $obj)) {
@@ -91,16 +92,15 @@ function Add-EmptyPrograms {
     }
     bpftool prog loadall $obj $emptyPins
     if ($LASTEXITCODE -ne 0) { throw "bpftool prog loadall $obj failed" }
-    $cgroup = (Get-WfStatus).Cgroup2Path
-    bpftool cgroup attach $cgroup ingress pinned "$emptyPins/wf_empty_in" multi
-    bpftool cgroup attach $cgroup egress pinned "$emptyPins/wf_empty_out" multi
-    if ($LASTEXITCODE -ne 0) { throw "bpftool cgroup attach $cgroup failed" }
+    foreach ($hook in 'ingress', 'egress') {
+        bpftool cgroup attach $cgroupRoot $hook pinned "$emptyPins/wf_empty_$(if ($hook -eq 'ingress') { 'in' } else { 'out' })" multi
+        if ($LASTEXITCODE -ne 0) { throw "bpftool cgroup attach $cgroupRoot $hook failed" }
+    }
 }
 function Remove-EmptyPrograms {
     if (-not (Test-Path $emptyPins)) { return }
-    $cgroup = (Get-WfStatus).Cgroup2Path
-    bpftool cgroup detach $cgroup ingress pinned "$emptyPins/wf_empty_in" 2>$null
-    bpftool cgroup detach $cgroup egress pinned "$emptyPins/wf_empty_out" 2>$null
+    bpftool cgroup detach $cgroupRoot ingress pinned "$emptyPins/wf_empty_in" 2>$null
+    bpftool cgroup detach $cgroupRoot egress pinned "$emptyPins/wf_empty_out" 2>$null
     Remove-Item -Recurse -Force $emptyPins
     $global:LASTEXITCODE = 0
 }

@@ -542,14 +542,10 @@ int wf_conns_udp(struct bpf_iter__udp *ctx)
 SEC("tc")
 int wf_shape_in(struct __sk_buff *skb)
 {
-	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
-	struct wf_dev_key dk = { .ifindex = skb->ifindex };
+	struct wf_dev *dev = wf_shaped_dev(skb);
 	struct wf_tcp_pkt p = {};
-	struct wf_dev *dev;
 	__u32 cls;
 
-	dk.netns = BPF_CORE_READ(kskb, dev, nd_net.net, ns.inum);
-	dev = bpf_map_lookup_elem(&WF_MAP_DEVS, &dk);
 	if (!dev || !dev->ifb_ifindex || !wf_parse_tcp(skb, dev->l2_len, &p) || !p.payload)
 		return TCX_NEXT;
 	cls = wf_shape_class(skb, &p);
@@ -570,12 +566,8 @@ int wf_shape_in(struct __sk_buff *skb)
 SEC("tc")
 int wf_shape_out(struct __sk_buff *skb)
 {
-	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
-	struct wf_dev_key dk = { .ifindex = skb->ifindex };
-	struct wf_dev *dev;
+	struct wf_dev *dev = wf_shaped_dev(skb);
 
-	dk.netns = BPF_CORE_READ(kskb, dev, nd_net.net, ns.inum);
-	dev = bpf_map_lookup_elem(&WF_MAP_DEVS, &dk);
 	if (dev)
 		wf_ack_window(skb, dev->l2_len);
 	return TCX_NEXT;

@@ -25,6 +25,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } WF_MAP_DEVS SEC(".maps");
 
+/* The shaped device a tc program runs on (wf_devs: its ifb and header length), or NULL. */
+static __always_inline struct wf_dev *wf_shaped_dev(struct __sk_buff *skb)
+{
+	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+	struct wf_dev_key dk = { .ifindex = skb->ifindex };
+
+	dk.netns = BPF_CORE_READ(kskb, dev, nd_net.net, ns.inum);
+	return bpf_map_lookup_elem(&WF_MAP_DEVS, &dk);
+}
+
 #define WF_ETH_P_IP   0x0800
 #define WF_ETH_P_IPV6 0x86DD
 
