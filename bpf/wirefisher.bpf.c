@@ -61,23 +61,31 @@ int wf_sock_create(struct bpf_sock *sk)
  * The socket's storage is looked up on skb->sk as it is: bpf_sk_storage_get
  * takes a socket of any kind and finds nothing on one that is not full
  * (request and timewait sockets), so bpf_sk_fullsock is called only where its
- * fields are read, for the rules: one helper call less per packet (issue 9). */
+ * fields are read, for the rules: one helper call less per packet (issue 9).
+ * With no rule, the socket's owner is looked up only when its rates' copy of
+ * the owner is stale (wf_sockstat): one sk_storage lookup per packet, not two. */
 static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 {
 	struct wf_config *cfg = wf_config_get();
 	int rules = cfg && cfg->kinds; /* else: count only; no tuple, no match */
 	struct wf_what w = { .dir = dir };
 	struct bpf_sock *sk = skb->sk, *full;
+	struct wf_sockstat *ss;
 	struct wf_owner *o = NULL;
 	int verdict = WF_PASS;
 	struct wf_ids m;
+	__u64 gen;
 	__u32 len;
 
 	len = wf_parse_skb(skb, dir, rules ? &w.t : NULL, &w.proto);
 	if (!len)
 		return WF_PASS; /* pure ACKs and control packets pass free and uncounted */
-	if (sk)
+	ss = wf_sockstat_of(sk);
+	gen = *(volatile __u64 *)&wf_owner_gen + 1;
+	if (sk && (rules || wf_sockstat_stale(ss, gen)))
 		o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
+	if (wf_sockstat_stale(ss, gen))
+		wf_sockstat_own(ss, o, gen);
 	if (sk && rules && (full = bpf_sk_fullsock(sk))) {
 		if (cfg->kinds & (1 << WF_KIND_IFACE))
 			w.dev = wf_dev_of_skb(skb);
@@ -90,7 +98,7 @@ static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 			verdict = wf_police(&m, &a);
 		}
 	}
-	wf_account(sk, o, dir, len, verdict != WF_DROP);
+	wf_account(ss, dir, len, verdict != WF_DROP);
 	return verdict;
 }
 
@@ -185,6 +193,7 @@ static __always_inline void wf_seed_apply(struct sock *sk)
 		*o = *seed;
 		o->flags = flags;
 		o->clamp_rule = clamp_rule;
+		__sync_fetch_and_add(&wf_owner_gen, 1); /* the socket's rates copy the new owner's tgid */
 	}
 	bpf_map_delete_elem(&WF_MAP_SEEDS, &ino);
 }
@@ -337,11 +346,11 @@ int wf_sockops(struct bpf_sock_ops *ops)
 		/* a sender this host cannot pace may be behind it: clamp its window. An
 		 * accepted socket's owner is a copy of its listener's: not counted yet */
 		if (o) {
-			o->flags &= ~(WF_OWNER_CLAMPED | WF_OWNER_WINDOW);
+			__sync_fetch_and_and(&o->flags, ~(WF_OWNER_CLAMPED | WF_OWNER_WINDOW));
 			if ((r = wf_shaped_rule(&m, &rid)) && (s = wf_state_of(rid))) {
 				wf_clamp_count(o, rid, s);
 				wf_clamp_set(ops, wf_clamp_window(r, s, ops->srtt_us >> 3, ops->mss_cache));
-				o->flags |= WF_OWNER_WINDOW;
+				__sync_fetch_and_or(&o->flags, WF_OWNER_WINDOW);
 				bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
 			}
 		}
@@ -360,7 +369,7 @@ int wf_sockops(struct bpf_sock_ops *ops)
 		if (!o)
 			o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 		if (o)
-			o->flags |= WF_OWNER_PACED;
+			__sync_fetch_and_or(&o->flags, WF_OWNER_PACED);
 	}
 	return 1;
 }
@@ -434,14 +443,14 @@ int wf_iter_pace(struct bpf_iter__tcp *ctx)
 	if (want > 0 && want <= 0x7fffffff) {
 		rate = want;
 		if (!bpf_setsockopt(tp, WF_SOL_SOCKET, WF_SO_MAX_PACING_RATE, &rate, sizeof(rate))) {
-			o->flags |= WF_OWNER_PACED;
+			__sync_fetch_and_or(&o->flags, WF_OWNER_PACED);
 			if (peer)
 				*peer |= WF_PEER_PACED; /* idempotent: a race sets the same bit */
 		}
 	} else if (o->flags & WF_OWNER_PACED) {
 		rate = -1; /* ~0U: unlimited again */
 		bpf_setsockopt(tp, WF_SOL_SOCKET, WF_SO_MAX_PACING_RATE, &rate, sizeof(rate));
-		o->flags &= ~WF_OWNER_PACED;
+		__sync_fetch_and_and(&o->flags, ~WF_OWNER_PACED);
 	}
 	/* Only new connections are clamped (wf_sockops): the window an open one
 	 * advertised cannot be taken back, and shrinking its buffer under the data
@@ -460,7 +469,7 @@ int wf_iter_pace(struct bpf_iter__tcp *ctx)
 	}
 	if (!wf_shaped_rule(&m, &rid) && (o->flags & WF_OWNER_WINDOW)) {
 		wf_clamp_set(tp, 0);
-		o->flags &= ~WF_OWNER_WINDOW;
+		__sync_fetch_and_and(&o->flags, ~WF_OWNER_WINDOW);
 	}
 	return 0;
 }
@@ -495,11 +504,11 @@ static __always_inline void wf_conn_rules(struct sock *sk, struct wf_conn *c)
  * (iter/bpf_sk_storage_map loads with EPERM on 6.18.44-fc-v1045). */
 static __always_inline void wf_conn_report(struct seq_file *seq, struct sock *sk)
 {
-	struct wf_flowstat *f = bpf_sk_storage_get(&WF_MAP_FLOW, sk, 0, 0);
+	struct wf_sockstat *ss = bpf_sk_storage_get(&WF_MAP_FLOW, sk, 0, 0);
 	struct wf_owner *o;
 	struct wf_conn c;
 
-	if (!f)
+	if (!ss)
 		return;
 	__builtin_memset(&c, 0, sizeof(c));
 	if (!wf_tuple_of(&sk->__sk_common, &c.tuple, 0))
@@ -510,8 +519,8 @@ static __always_inline void wf_conn_report(struct seq_file *seq, struct sock *sk
 		c.tgid = o->tgid;
 		__builtin_memcpy(c.comm, o->comm, sizeof(c.comm));
 	}
-	c.in = f->in;
-	c.out = f->out;
+	c.in = ss->f.in;
+	c.out = ss->f.out;
 	wf_conn_rules(sk, &c);
 	c.dev = wf_dev_of_sk(sk);
 	bpf_seq_write(seq, &c, sizeof(c));

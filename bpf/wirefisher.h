@@ -24,7 +24,7 @@
 #define WF_MAP_PEERS   wf_peers   /* hash: limited receiver's TCP tuple -> pacing for its sender
                                    * (bytes/s, | WF_PEER_PACED once the sender is paced) */
 #define WF_PEER_PACED  0x80000000U
-#define WF_MAP_FLOW    wf_flow    /* sk_storage: socket -> its rates, both directions */
+#define WF_MAP_FLOW    wf_flow    /* sk_storage: socket -> its rates, both directions, and its process */
 #define WF_MAP_PROCS   wf_procs   /* array: slot -> one process's rates (struct wf_proc) */
 #define WF_MAP_PSLOTS  wf_pslots  /* hash: tgid -> its slot in wf_procs */
 #define WF_MAP_DEVS    wf_devs    /* hash: (netns, ifindex) of a shaped device -> its ifb */
@@ -124,8 +124,6 @@ struct wf_owner {
 	__u64 exe_ino;     /* the process's executable: inode */
 	__u64 exe_dev;     /*   and device (kernel dev_t) */
 	__u64 name_hash;   /* wf_name_hash(comm) */
-	__u32 proc_slot;   /* 1 + the process's slot in wf_procs, 0 = not looked up yet (lib/wf_account.h) */
-	__u32 pad;
 	struct wf_ancestor up[WF_ANCESTORS]; /* parent, grandparent, ...: a child of a
 	                                      * process a name or executable rule matches is matched too */
 };
@@ -269,9 +267,10 @@ struct wf_proc_key {
 	__u32 pad;
 };
 
-/* A process's rates in its wf_procs slot. A socket's owner remembers the slot
- * (wf_owner.proc_slot), so a packet finds them by index, not by a hash lookup
- * (issue 9); used and tgid tell whether the slot is still that process's. */
+/* A process's rates in its wf_procs slot. Each socket's rates remember the
+ * slot (struct wf_sockstat, lib/wf_account.h), so a packet finds them by index,
+ * not by a hash lookup (issue 9); used and tgid tell whether the slot is still
+ * that process's. */
 struct wf_proc {
 	__u32 tgid;
 	__u32 used;        /* 1 while the slot belongs to tgid */
@@ -311,7 +310,7 @@ struct wf_state {
 	__s64 tcp_conns;    /* INGRESS: its TCP connections whose window is clamped (atomics, see wf_shape.h) */
 };
 
-_Static_assert(sizeof(struct wf_owner) == 224, "wf_owner layout changed: update Abi/WfOwner.cs");
+_Static_assert(sizeof(struct wf_owner) == 216, "wf_owner layout changed: update Abi/WfOwner.cs");
 _Static_assert(sizeof(struct wf_ancestor) == 48, "wf_ancestor layout changed: update Abi/WfAncestor.cs");
 _Static_assert(sizeof(struct wf_index_key) == 16, "wf_index_key layout changed: update Abi/WfIndexKey.cs");
 _Static_assert(sizeof(struct wf_index_val) == 16, "wf_index_val layout changed: update Abi/WfIndexVal.cs");

@@ -16,7 +16,5 @@ public unsafe struct WfOwner
     [CField("exe_ino")] public ulong ExeIno;
     [CField("exe_dev")] public ulong ExeDev;
     [CField("name_hash")] public ulong NameHash;
-    [CField("proc_slot")] public uint ProcSlot;
-    [CField("pad")] public uint Pad;
     [CField("up")] public WfAncestors Up;
 }

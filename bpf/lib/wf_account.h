@@ -3,13 +3,33 @@
 #ifndef WF_ACCOUNT_H
 #define WF_ACCOUNT_H
 
+/*
+ * A socket's rates, and the process they count for. A monitored packet looks
+ * up only this storage, not its socket's owner as well (one sk_storage lookup
+ * less: issue 9): the owner's tgid is copied here on the socket's first packet
+ * and again after wf_owner_gen moved on. Kernel-only (user space reads the
+ * rates through wf_iter_conns as struct wf_conn), so not mirrored in C#.
+ */
+struct wf_sockstat {
+	__u64 owner_gen;   /* wf_owner_gen + 1 when tgid was copied from the owner; 0 = never */
+	__u32 tgid;        /* the owner's, 0 = no known owner */
+	__u32 proc_slot;   /* 1 + tgid's slot in wf_procs, 0 = not looked up yet */
+	struct wf_flowstat f;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC); /* no CLONE: an accepted socket starts its own count */
 	__type(key, int);
-	__type(value, struct wf_flowstat);
+	__type(value, struct wf_sockstat);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } WF_MAP_FLOW SEC(".maps");
+
+/* Moves on each time an existing socket is given another owner (wf_seed_apply:
+ * sockets open before Wirefisher, or claimed by a new PID rule), so that every
+ * wf_sockstat copies its owner's tgid again on its next packet. A socket made
+ * later gets its owner before its first packet (wf_sock_create). */
+__u64 wf_owner_gen;
 
 /* The processes' rates, one slot each (struct wf_proc); slot 0 is traffic
  * with no known owner. A packet reaches its process's slot through the index
@@ -176,21 +196,21 @@ __noinline int wf_proc_slot_new(__u32 tgid)
 	return -1;
 }
 
-/* The rates of the process that owns a packet's socket (o NULL: no known owner, tgid 0). */
-static __always_inline struct wf_flowstat *wf_proc_stats(struct wf_owner *o, __u32 tgid)
+/* The rates of process tgid (0: no known owner); *slot (if any) remembers its slot, as 1 + index. */
+static __always_inline struct wf_flowstat *wf_proc_stats(__u32 *slot, __u32 tgid)
 {
-	__u32 idx = o ? o->proc_slot - 1 : 0; /* proc_slot 0: idx wraps past the array, so not found */
+	__u32 idx = slot ? *slot - 1 : 0; /* *slot 0: idx wraps past the array, so not found */
 	struct wf_proc *p = bpf_map_lookup_elem(&WF_MAP_PROCS, &idx);
-	int slot;
+	int found;
 
 	if (p && p->used && p->tgid == tgid)
 		return &p->f;
-	slot = wf_proc_slot_new(tgid); /* its first packet, or the slot went with an exited process */
-	if (slot < 0)
+	found = wf_proc_slot_new(tgid); /* its first packet, or the slot went with an exited process */
+	if (found < 0)
 		return NULL;
-	idx = slot;
-	if (o)
-		o->proc_slot = idx + 1;
+	idx = found;
+	if (slot)
+		*slot = idx + 1;
 	p = bpf_map_lookup_elem(&WF_MAP_PROCS, &idx);
 	return p && p->tgid == tgid ? &p->f : NULL;
 }
@@ -216,18 +236,37 @@ static __always_inline void wf_proc_forget(__u32 tgid)
 	}
 }
 
-/* Counts one packet for its socket, if a full one, and its process (o NULL: no known owner). */
-static __always_inline void wf_account(struct bpf_sock *sk, struct wf_owner *o, __u32 dir, __u32 len, int passed)
+/* The rates of a packet's socket, made on its first packet; NULL for no
+ * socket or one that is not full (request and timewait sockets). */
+static __always_inline struct wf_sockstat *wf_sockstat_of(struct bpf_sock *sk)
+{
+	return sk ? bpf_sk_storage_get(&WF_MAP_FLOW, sk, 0, BPF_SK_STORAGE_GET_F_CREATE) : NULL;
+}
+
+/* Whether ss must copy its owner's tgid again (it never did, or an owner changed since). */
+static __always_inline int wf_sockstat_stale(const struct wf_sockstat *ss, __u64 gen)
+{
+	return ss && ss->owner_gen != gen;
+}
+
+/* Copies the owner's tgid into ss (o NULL: no known owner). Two CPUs may do it at once: they write the same. */
+static __always_inline void wf_sockstat_own(struct wf_sockstat *ss, const struct wf_owner *o, __u64 gen)
+{
+	ss->tgid = o ? o->tgid : 0;
+	ss->proc_slot = 0;
+	barrier();
+	*(volatile __u64 *)&ss->owner_gen = gen;
+}
+
+/* Counts one packet for its socket (ss NULL: none, or not a full one) and its process. */
+static __always_inline void wf_account(struct wf_sockstat *ss, __u32 dir, __u32 len, int passed)
 {
 	struct wf_flowstat *f;
 	__u64 now = bpf_ktime_get_coarse_ns(); /* see struct wf_rate */
 
-	if (sk) {
-		f = bpf_sk_storage_get(&WF_MAP_FLOW, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (f)
-			wf_flowstat_add(f, dir, now, len, passed);
-	}
-	f = wf_proc_stats(o, o ? o->tgid : 0);
+	if (ss)
+		wf_flowstat_add(&ss->f, dir, now, len, passed);
+	f = ss ? wf_proc_stats(&ss->proc_slot, ss->tgid) : wf_proc_stats(NULL, 0);
 	if (f) /* NULL: every slot taken; counting stops, traffic does not */
 		wf_flowstat_add(f, dir, now, len, passed);
 }

@@ -230,13 +230,16 @@ static __always_inline void wf_clamp_set(void *ctx, int window)
 	bpf_setsockopt(ctx, WF_SOL_TCP, WF_TCP_WINDOW_CLAMP, &clamp, sizeof(clamp));
 }
 
-/* Counts the connection in its rule's tcp_conns once (WF_OWNER_CLAMPED marks it counted). */
+/* Counts the connection in its rule's tcp_conns once (WF_OWNER_CLAMPED marks
+ * it counted). The flag is flipped atomically: wf_sockops and the iterators
+ * may count or uncount one connection at once on different CPUs. */
 static __always_inline void wf_clamp_count(struct wf_owner *o, __u32 rid, struct wf_state *s)
 {
 	if (o->flags & WF_OWNER_CLAMPED)
 		return;
-	o->flags |= WF_OWNER_CLAMPED;
 	o->clamp_rule = rid;
+	if (__sync_fetch_and_or(&o->flags, WF_OWNER_CLAMPED) & WF_OWNER_CLAMPED)
+		return;
 	__sync_fetch_and_add(&s->tcp_conns, 1);
 }
 
@@ -245,9 +248,8 @@ static __always_inline void wf_clamp_uncount(struct wf_owner *o)
 {
 	struct wf_state *s;
 
-	if (!(o->flags & WF_OWNER_CLAMPED))
+	if (!(o->flags & WF_OWNER_CLAMPED) || !(__sync_fetch_and_and(&o->flags, ~WF_OWNER_CLAMPED) & WF_OWNER_CLAMPED))
 		return;
-	o->flags &= ~WF_OWNER_CLAMPED;
 	s = wf_state_of(o->clamp_rule);
 	if (s)
 		__sync_fetch_and_add(&s->tcp_conns, -1);
