@@ -117,6 +117,64 @@ Describe 'Per-process counters in the kernel (wf_procs slots)' -Tag Kernel {
     }
 }
 
+Describe 'Sockets whose owner became known after their first packet' -Tag Kernel {
+    # A socket's rates keep a copy of their owner (wf_sockstat in lib/wf_account.h), copied again
+    # whenever a socket is given another owner; these fail if a copy is left stale.
+    BeforeAll {
+        function Get-Bytes([int] $ProcessId, [string] $Direction) {
+            [long](Get-WfFlowRate -Direction $Direction | Where-Object Pid -eq $ProcessId | Measure-Object Bytes -Sum).Sum
+        }
+    }
+
+    It 'a flow that ran before Enable-Wirefisher counts for its receiver, not as unattributed' {
+        Disable-Wirefisher
+        $pair = Start-WfTrafficPair -Proto tcp -Pattern flood
+        try {
+            Start-Sleep -Seconds 1
+            Enable-Wirefisher
+            Start-Sleep -Seconds 1
+            $r0 = Get-Bytes $pair.Receiver.Pid Ingress; $u0 = Get-Bytes 0 Ingress
+            Start-Sleep -Seconds 1
+            $r = (Get-Bytes $pair.Receiver.Pid Ingress) - $r0; $u = (Get-Bytes 0 Ingress) - $u0
+            Write-Host ("    in one second: receiver {0:N0} B, unattributed {1:N0} B" -f $r, $u)
+            $r | Should -BeGreaterThan 10MB
+            $u | Should -BeLessThan ($r / 100)
+        } finally {
+            Stop-WfTrafficPair $pair
+        }
+    }
+
+    It 'a socket a shell made counts for the child that writes to it once a -Pid rule claims it' {
+        Enable-Wirefisher
+        $port = Get-Random -Minimum 20000 -Maximum 32000
+        $recv = Start-WfTrafficProcess -Arguments @('recv', '--proto', 'tcp', '--bind', '127.0.0.1', '--port', $port, '--no-stdin-watch')
+        $sh = $null
+        try {
+            $recv.Pid = (Wait-WfTrafficReady $recv).pid
+            # bash makes the socket (so it owns it); cat, its child, writes to it
+            $sh = Start-Process bash -ArgumentList '-c', "`"exec 3<>/dev/tcp/127.0.0.1/$port && cat /dev/zero >&3`"" -PassThru
+            $cat = 0
+            for ($i = 0; $i -lt 50 -and -not $cat; $i++) { Start-Sleep -Milliseconds 100; $cat = [int](pgrep -P $sh.Id cat | Select-Object -First 1) }
+            $cat | Should -Not -Be 0
+            Start-Sleep -Seconds 1
+            Get-Bytes $sh.Id Egress | Should -BeGreaterThan 1MB
+            Set-WfLimit -Pid $cat -Rate 8MB -Direction Egress
+            Start-Sleep -Milliseconds 500
+            $c0 = Get-Bytes $cat Egress; $b0 = Get-Bytes $sh.Id Egress
+            Start-Sleep -Seconds 2
+            $c = (Get-Bytes $cat Egress) - $c0; $b = (Get-Bytes $sh.Id Egress) - $b0
+            Write-Host ("    in two seconds after the claim: cat {0:N0} B, bash {1:N0} B" -f $c, $b)
+            $c | Should -BeGreaterThan 12MB
+            $c | Should -BeLessThan 20MB # held by the limit: the claimed socket is the one limited
+            $b | Should -BeLessThan 64KB
+        } finally {
+            if ($cat) { Remove-WfLimit -Pid $cat -ErrorAction SilentlyContinue }
+            if ($sh) { pkill -KILL -P $sh.Id 2>$null; kill -KILL $sh.Id 2>$null }
+            Stop-WfTrafficPair ([pscustomobject]@{ Receiver = $recv })
+        }
+    }
+}
+
 Describe 'Watch-WfFlowRate' -Tag Kernel {
     It 'writes -Count snapshots, each object of a snapshot with the same Timestamp' {
         $pair = Start-WfTrafficPair -Proto udp -Pattern flood
