@@ -103,6 +103,10 @@ public static unsafe class WfKernel
                     store.Remove(rules[i].Id);
                 }
             }
+            // nothing left to match, and the generation moves on: every flow looks again, and so
+            // does the shaper watcher, which reads the rules again only when it moved
+            using (var index = new Maps.MatchIndex())
+                index.Write(new Maps.MatchSet(new Dictionary<Abi.WfIndexKey, List<uint>>(), [], [], 0, []));
             progress?.Invoke("Giving paced connections their speed back", 60);
             Repace();
         }

@@ -1,8 +1,10 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Threading;
+using Wirefisher.Native.Interop;
 using Wirefisher.Native.Loader;
 using Wirefisher.Native.Maps;
 
@@ -56,6 +58,11 @@ public static class ShaperWatch
         using var me = FileLock.Acquire(FileLock.Watcher, TimeSpan.Zero);
         if (me is null) return; // another one watches
         FileLock.SignWith(me, Environment.ProcessId); // Disable-Wirefisher waits for it to end
+        // the rules as of a rule generation (wf_config.gen, which every rule change moves on) of one
+        // Enable-Wirefisher (wf_config's pin, made anew by each): read again only when either moved,
+        // since reading 10,000 rules took 60-86 ms, most of a round
+        List<RuleService.Loaded>? rules = null;
+        ((ulong, ulong)?, uint) rulesGen = default;
         for (int idle = 0; ; Thread.Sleep(Period))
         {
             try
@@ -63,9 +70,18 @@ public static class ShaperWatch
                 using var shaper = FileLock.Wait(FileLock.Shaper);
                 if (!WfKernel.IsEnabled)
                     End(me);
-                using var store = new RuleStore();
-                using var index = new MatchIndex();
-                var rules = RuleService.Load(store, index, withState: false);
+                using (var index = new MatchIndex())
+                {
+                    // read before the rules: a change while they are read shows next round
+                    var gen = (Libc.FileId(WfPaths.Pin(BpfNames.MapConfig)), index.Config.Gen);
+                    if (rules is null || gen != rulesGen)
+                    {
+                        rules = null;
+                        using var store = new RuleStore();
+                        rules = RuleService.Load(store, index, withState: false);
+                        rulesGen = gen;
+                    }
+                }
                 if (!rules.Any(l => Shaping.IsShaped(l.Rule)))
                 {
                     if (++idle < IdleRounds) continue;
