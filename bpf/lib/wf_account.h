@@ -33,7 +33,7 @@ __u64 wf_owner_gen;
 
 /* The processes' rates, one slot each (struct wf_proc); slot 0 is traffic
  * with no known owner. A packet reaches its process's slot through the index
- * its socket's owner keeps (wf_owner.proc_slot): an array lookup instead of a
+ * its socket's rates keep (wf_sockstat.proc_slot): an array lookup instead of a
  * hash lookup per packet (issue 9: 64-byte UDP over veth, wf_ingress 215-240
  * -> 160-171 ns and wf_egress 272-311 -> 207-213 ns per run on 2026-12-03). */
 struct {

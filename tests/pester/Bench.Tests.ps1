@@ -34,7 +34,9 @@ Describe 'bench/Measure-Monitoring.ps1 -Quick' -Tag Kernel {
     It 'reads the programs'' cost with 1, 100 and 1,000 rules (10,000 in a full run)' {
         $rows = @($result.sections[1].rows)
         @($rows | ForEach-Object rules) | Should -Be @(1, 100, 1000)
-        foreach ($r in $rows) { $r.wf_ingress_ns | Should -BeGreaterThan 0; $r.wf_egress_ns | Should -BeGreaterThan 0 }
+        foreach ($r in $rows) {
+            foreach ($c in 'wf_ingress_ns', 'wf_egress_ns', 'empty_in_ns', 'empty_out_ns') { $r.$c | Should -BeGreaterThan 0 -Because "$($r.rules) rules, $c" }
+        }
         # inconclusive: the empty programs' row drifted more than 5 % from disabled (a 1 s quick run often does)
         @($result.sections | ForEach-Object { $_.targets }) | Should -Match '^(met|missed|inconclusive): '
     }
