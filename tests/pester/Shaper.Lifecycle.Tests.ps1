@@ -116,6 +116,20 @@ Describe 'The ingress shaper' -Tag Kernel {
         ((tc -n $veth.B qdisc show dev $dev) -join "`n") | Should -Be $adminQdiscs
     }
 
+    It 'ingress limits set one after another start one shaper watcher, not one each' {
+        # a watcher is a pwsh at SCHED_IDLE that takes seconds to start on a busy host; the rule
+        # commands in that time must see it coming (ShaperWatch.IsStarting), not start their own
+        Disable-Wirefisher
+        Enable-Wirefisher
+        $sleepers = @(1..5 | ForEach-Object { Start-Process sleep -ArgumentList 600 -PassThru })
+        try {
+            foreach ($p in $sleepers) { Set-WfLimit -Pid $p.Id -Rate 1MB -Direction Ingress | Out-Null }
+            @(pgrep -f 'ShaperWatch\]::Run') | Should -HaveCount 1
+        } finally {
+            $sleepers | ForEach-Object { Remove-WfLimit -Pid $_.Id -ErrorAction SilentlyContinue; $_.Kill() }
+        }
+    }
+
     It 'a device named wf-ifb that Wirefisher did not make is refused, and left alone' {
         ip -n $veth.B link add wf-ifb type veth peer name wf-ifb-peer
         try {
