@@ -112,7 +112,12 @@ function Set-Mode([string] $Mode) {
     if ($Mode -eq 'disabled') { return }
     if ($Mode -eq 'empty') { Add-EmptyPrograms; return }
     Enable-Wirefisher | Out-Null
-    if ($Mode -eq 'rules1000') { Add-UnmatchedRules 1000 }
+    if ($Mode -eq 'rules1000') {
+        Add-UnmatchedRules 1000
+        # its ingress rules start the shaper watcher, a pwsh that takes a CPU-second or two to
+        # start: measured while it started, single-stream TCP over veth came out at 0.36-0.64
+        Start-Sleep -Seconds 3
+    }
 }
 
 function Add-UnmatchedRules([int] $Count) {
