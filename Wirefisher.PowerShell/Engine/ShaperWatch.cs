@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Threading;
@@ -56,8 +57,8 @@ public static class ShaperWatch
         if (p is null) return;
         string started = p.StandardOutput.ReadToEnd().Trim();
         p.WaitForExit();
-        if (int.TryParse(started, out int watcher) && StartTime(watcher) is { } since)
-            File.WriteAllText(StartingFile, $"{watcher} {since}");
+        if (int.TryParse(started, out int watcher) && ProcessInfo.TryGet(watcher) is { } w)
+            File.WriteAllText(StartingFile, $"{watcher} {w.StartTicks}");
     }
 
     /// <summary>The last watcher a command started: its PID and start time (so a reused PID is not taken for it).</summary>
@@ -69,26 +70,12 @@ public static class ShaperWatch
         try
         {
             string[] f = File.ReadAllText(StartingFile).Split(' ');
-            return f.Length == 2 && int.TryParse(f[0], out int pid) && StartTime(pid) == f[1];
+            return f.Length == 2 && int.TryParse(f[0], out int pid) &&
+                ProcessInfo.TryGet(pid)?.StartTicks.ToString(CultureInfo.InvariantCulture) == f[1];
         }
         catch (IOException)
         {
             return false;
-        }
-    }
-
-    /// <summary>A process's start time in clock ticks since boot (/proc/PID/stat, field 22), or null if it is gone.</summary>
-    private static string? StartTime(int pid)
-    {
-        try
-        {
-            string stat = File.ReadAllText($"/proc/{pid}/stat");
-            string[] after = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // the name may hold spaces
-            return after.Length > 19 ? after[19] : null; // fields 3.. follow the name: 22 is the 20th
-        }
-        catch (IOException)
-        {
-            return null;
         }
     }
 
