@@ -72,7 +72,7 @@ static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 	struct bpf_sock *sk = skb->sk, *full;
 	struct wf_sockstat *ss;
 	struct wf_owner *o = NULL;
-	int verdict = WF_PASS;
+	int verdict = WF_PASS, stale;
 	struct wf_ids m;
 	__u64 gen;
 	__u32 len;
@@ -82,9 +82,10 @@ static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 		return WF_PASS; /* pure ACKs and control packets pass free and uncounted */
 	ss = wf_sockstat_of(sk);
 	gen = *(volatile __u64 *)&wf_owner_gen + 1;
-	if (sk && (rules || wf_sockstat_stale(ss, gen)))
+	stale = wf_sockstat_stale(ss, gen);
+	if (sk && (rules || stale))
 		o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
-	if (wf_sockstat_stale(ss, gen))
+	if (stale)
 		wf_sockstat_own(ss, o, gen);
 	if (sk && rules && (full = bpf_sk_fullsock(sk))) {
 		if (cfg->kinds & (1 << WF_KIND_IFACE))

@@ -88,17 +88,4 @@ static __always_inline void wf_owner_from_task(struct wf_owner *o, struct task_s
 	}
 }
 
-/* The owner of the socket a packet belongs to, or NULL (then: pass). */
-static __always_inline struct wf_owner *wf_owner_of_skb(struct __sk_buff *skb)
-{
-	struct bpf_sock *sk = skb->sk;
-
-	if (!sk)
-		return NULL;
-	sk = bpf_sk_fullsock(sk);
-	if (!sk)
-		return NULL;
-	return bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
-}
-
 #endif
