@@ -78,6 +78,16 @@ function Show-Rate([string]$Label, [int]$Seconds) {
     }
 }
 
+function Invoke-Step([scriptblock]$Step, [string]$Note) {
+    # Runs a command and says how long it took. The receiver's seconds that ended meanwhile are
+    # dropped: they belong to the phase before (Set-WfLimit enables Wirefisher first, which can
+    # take seconds on a busy machine, and they would show as unlimited seconds of the limit).
+    $w = [System.Diagnostics.Stopwatch]::StartNew()
+    & $Step
+    Write-Host "  (took $([int]$w.Elapsed.TotalMilliseconds) ms$(if ($Note) { "; $Note" }))"
+    $null = Receive-TrafficEvent $script:recv
+}
+
 Import-Module $module -Force
 $script:recv = $null
 $script:send = $null
@@ -93,7 +103,7 @@ try {
     Show-Rate 'unlimited' 4
 
     Write-Host "> Set-WfLimit -Pid $receiverPid -Rate 1MB -Direction Ingress"
-    Set-WfLimit -Pid $receiverPid -Rate 1MB -Direction Ingress
+    Invoke-Step { Set-WfLimit -Pid $receiverPid -Rate 1MB -Direction Ingress } 'it enabled Wirefisher first'
     $limitSet = $true
     Show-Rate 'limited' 6
 
@@ -103,7 +113,7 @@ try {
     Get-WfFlowRate -Pid $receiverPid | Format-Table -AutoSize | Out-Host
 
     Write-Host "> Remove-WfLimit -Pid $receiverPid"
-    Remove-WfLimit -Pid $receiverPid
+    Invoke-Step { Remove-WfLimit -Pid $receiverPid }
     $limitSet = $false
     Show-Rate 'recovered' 4
 
