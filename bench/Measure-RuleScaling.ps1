@@ -16,7 +16,7 @@ Set-StrictMode -Version Latest
 $root = Split-Path $PSScriptRoot
 Import-Module ($env:WIREFISHER_MODULE ?? "$root/out/Wirefisher/Wirefisher.psd1")
 
-$port = Get-Random -Minimum 41000 -Maximum 49000
+$port = Get-Random -Minimum 10000 -Maximum 12000
 $cg = Join-Path (Get-WfStatus).Cgroup2Path "wfbench-$(Get-Random -Maximum 9999)"
 $dummy = "wfbench$(Get-Random -Maximum 999)"
 

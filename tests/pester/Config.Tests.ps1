@@ -41,7 +41,7 @@ Describe 'The original config.yaml' -Tag Kernel {
     AfterAll { Disable-Wirefisher }
 
     It 'imports as it is (every module, with this host''s PID, cgroup and device) and its rules hold' {
-        $port = Get-Random -Minimum 34000 -Maximum 35000
+        $port = Get-Random -Minimum 12000 -Maximum 13000
         $pair = Start-WfTrafficPair -Proto tcp -Scale 2
         try {
             $dev = (ip -o link show | Select-String -Pattern '\d+: (lo)\b').Matches[0].Groups[1].Value
@@ -235,7 +235,7 @@ Describe 'The congestion-control switch' -Tag Kernel {
     It 'a connection to a matching port uses the algorithm, one to another port keeps the default' {
         $default = (Get-Content /proc/sys/net/ipv4/tcp_congestion_control).Trim()
         $other = if ($default -eq 'cubic') { 'reno' } else { 'cubic' }
-        $p1 = Get-Random -Minimum 35000 -Maximum 36000
+        $p1 = Get-Random -Minimum 13000 -Maximum 14000
         Set-WfCongestionControl -RemotePort $p1 -Algorithm $other
         $a = Start-WfTrafficPair -Proto tcp -Scale 1 -Port $p1
         $b = Start-WfTrafficPair -Proto tcp -Scale 1 -Port ($p1 + 1000)

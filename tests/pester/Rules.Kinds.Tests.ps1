@@ -190,7 +190,7 @@ Describe 'Rules together' -Tag Kernel {
     }
 
     It 'a -WatchOnly rule counts what the receiver got and changes nothing' {
-        $port = Get-Random -Minimum 33000 -Maximum 34000
+        $port = Get-Random -Minimum 18000 -Maximum 19000
         Set-WfLimit -Protocol TCP -LocalPort $port -WatchOnly -Name watch -Direction Ingress
         $pair = Start-WfTrafficPair -Proto tcp -Pattern flood -Port $port
         try {
