@@ -178,13 +178,17 @@ __noinline int wf_rule_police(__u32 rid, const struct wf_ask *a)
  * counted as dropped only by the rules that refused it. Each bucket is
  * locked on its own (one lock at a time is all BPF allows); a packet of
  * another CPU between the two steps may pass on the same debt, which the
- * next packets pay for.
+ * next packets pay for. A global function: the verifier checks its two loops
+ * once, not on every path of wf_ingress and wf_egress.
  */
-static __always_inline int wf_police(const struct wf_ids *m, struct wf_ask *a)
+__noinline int wf_police(const struct wf_ids *m, struct wf_ask *a)
 {
 	int verdict = WF_PASS, said[WF_MATCH_MAX] = {};
-	__u32 n = m->n < WF_MATCH_MAX ? m->n : WF_MATCH_MAX;
+	__u32 n;
 
+	if (!m || !a)
+		return WF_PASS;
+	n = m->n < WF_MATCH_MAX ? m->n : WF_MATCH_MAX;
 	a->now = bpf_ktime_get_ns();
 	if (n == 1) {
 		int v = wf_rule_police(m->id[0], a);

@@ -38,12 +38,16 @@ static __always_inline struct wf_dev *wf_shaped_dev(struct __sk_buff *skb)
 #define WF_ETH_P_IP   0x0800
 #define WF_ETH_P_IPV6 0x86DD
 
-/* Of the matched ingress rules, the one that shapes (it has a class and is
- * not watch-only; the lowest rate if several do), or NULL; *rid = its id. */
-static __always_inline struct wf_rule *wf_shaped_rule(const struct wf_ids *m, __u32 *rid)
+/* Of the matched ingress rules, the id of the one that shapes (it has a class
+ * and is not watch-only; the lowest rate if several do), or 0. A global
+ * function, as wf_pace_for: the verifier checks its loop once. */
+__noinline __u32 wf_shaped_rule_id(const struct wf_ids *m)
 {
-	struct wf_rule *best = NULL;
+	__u64 rate = 0;
+	__u32 best = 0;
 
+	if (!m)
+		return 0;
 	for (int i = 0; i < WF_MATCH_MAX; i++) {
 		__u32 id = m->id[i];
 		struct wf_rule *r;
@@ -52,12 +56,19 @@ static __always_inline struct wf_rule *wf_shaped_rule(const struct wf_ids *m, __
 			break;
 		r = bpf_map_lookup_elem(&WF_MAP_RULES, &id);
 		if (r && r->dir == WF_DIR_INGRESS && r->shape_class && r->shape_class <= WF_SHAPE_MAX &&
-		    !(r->flags & WF_RULE_WATCH_ONLY) && (!best || r->rate < best->rate)) {
-			best = r;
-			*rid = id;
+		    !(r->flags & WF_RULE_WATCH_ONLY) && (!best || r->rate < rate)) {
+			best = id;
+			rate = r->rate;
 		}
 	}
 	return best;
+}
+
+/* That rule (NULL if none, or it went meanwhile); *rid = its id. */
+static __always_inline struct wf_rule *wf_shaped_rule(const struct wf_ids *m, __u32 *rid)
+{
+	*rid = wf_shaped_rule_id(m);
+	return *rid ? bpf_map_lookup_elem(&WF_MAP_RULES, rid) : NULL;
 }
 
 /* What a TCP packet is, read from its headers. */
