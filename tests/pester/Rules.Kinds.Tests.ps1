@@ -45,6 +45,17 @@ Describe 'Rules by process' -Tag Kernel {
         try { Assert-Held $pair 1MB "pattern $pattern" } finally { Stop-WfTrafficPair $pair }
     }
 
+    It 'a pattern with ? and an inner * matches in the kernel; one that differs in its last letter does not' {
+        # the kernel's glob (wf_glob_owner): the stricter rule must not match, or it would win
+        $name = Split-Path $exe -Leaf # wft<digits>
+        $yes = 'W?T*' + $name[-1]
+        $no = 'w?t*' + [char]([int]$name[-1] + 1)
+        Set-WfLimit -ProcessName $yes -Rate 1MB -Direction Ingress
+        Set-WfLimit -ProcessName $no -Rate 256KB -Direction Ingress
+        $pair = Start-WfTrafficPair -Proto udp -Scale 2 -ReceiverExe $exe
+        try { Assert-Held $pair 1MB "pattern $yes, not $no" } finally { Stop-WfTrafficPair $pair }
+    }
+
     It 'a -ProcessName rule holds a child that a matching process starts under another name' {
         $parent = New-WfNamedTraffic -Shell
         try {
