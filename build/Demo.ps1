@@ -103,7 +103,8 @@ try {
     Show-Rate 'unlimited' 4
 
     Write-Host "> Set-WfLimit -Pid $receiverPid -Rate 1MB -Direction Ingress"
-    Invoke-Step { Set-WfLimit -Pid $receiverPid -Rate 1MB -Direction Ingress } 'it enabled Wirefisher first'
+    $note = if (-not (Get-WfStatus).Enabled) { 'it enabled Wirefisher first' }
+    Invoke-Step { Set-WfLimit -Pid $receiverPid -Rate 1MB -Direction Ingress } $note
     $limitSet = $true
     Show-Rate 'limited' 6
 

@@ -9,8 +9,9 @@ BeforeAll {
     Disable-Wirefisher -ErrorAction SilentlyContinue # the demo starts from a host with nothing loaded
     function Get-DemoMean([string[]] $Lines, [string] $Phase) {
         # "  limited    mean     1.00 MiB/s (first second left out)"
-        $line = $Lines | Where-Object { $_ -match "^\s+$Phase\s+mean\s+([\d.,]+) MiB/s" } | Select-Object -Last 1
-        if (-not $line) { return $null }
+        $pattern = "^\s+$Phase\s+mean\s+([\d.,]+) MiB/s"
+        $line = $Lines | Where-Object { $_ -match $pattern } | Select-Object -Last 1
+        if (-not $line -or $line -notmatch $pattern) { return $null }
         [double]::Parse($Matches[1].Replace(',', ''), [cultureinfo]::InvariantCulture)
     }
 }
