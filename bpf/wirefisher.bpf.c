@@ -34,6 +34,7 @@
 #include "lib/wf_police.h"
 #include "lib/wf_pace.h"
 #include "lib/wf_shape.h"
+#include "lib/wf_wake.h"
 #include "lib/wf_cc.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -97,6 +98,11 @@ static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 			/* paced or shaped TCP gets slack for its pacing's or queue's jitter (see wf_verdict) */
 			a.paced = dir == WF_DIR_EGRESS ? o && (o->flags & WF_OWNER_PACED) : wf_peer_paced(skb);
 			verdict = wf_police(&m, &a);
+			/* dropped where a shaper should queue it (a device made later): wake the watcher */
+			if (verdict == WF_DROP && dir == WF_DIR_INGRESS && !a.paced && w.proto == WF_IPPROTO_TCP &&
+			    wf_shaped_rule_id(&m))
+				wf_wake_unshaped(BPF_CORE_READ((struct sk_buff *)bpf_cast_to_kern_ctx(skb), dev, nd_net.net, ns.inum),
+						 skb->ifindex);
 		}
 	}
 	wf_account(ss, dir, len, verdict != WF_DROP);
@@ -260,8 +266,13 @@ static __always_inline int wf_clamp_start(struct bpf_sock_ops *ops)
 		return 1;
 	wf_what_of_tcp(wf_ops_sock(ops), &t, WF_DIR_INGRESS, &w);
 	if (ops->op == BPF_SOCK_OPS_TCP_LISTEN_CB) {
+		struct sock *ks = wf_ops_sock(ops);
+
 		wf_match_now(o, &w, &m);
 		wf_listen_note(&k, o, &m);
+		/* a shaped process listens where there is no shaper yet: have it there before a client comes */
+		if (o && ks && wf_shaped_rule_id(&m))
+			wf_wake_unshaped(wf_netns_of_sk(ks), 0);
 		return 1;
 	}
 	if (!sk)
@@ -349,6 +360,11 @@ int wf_sockops(struct bpf_sock_ops *ops)
 		if (o) {
 			__sync_fetch_and_and(&o->flags, ~(WF_OWNER_CLAMPED | WF_OWNER_WINDOW));
 			if ((r = wf_shaped_rule(&m, &rid)) && (s = wf_state_of(rid))) {
+				struct sock *ks = wf_ops_sock(ops);
+
+				/* over a device (not loopback) in a namespace without the shaper yet: wake the watcher */
+				if (ks && BPF_CORE_READ(ks, sk_dst_cache, dev, ifindex) != 1)
+					wf_wake_unshaped(wf_netns_of_sk(ks), 0);
 				wf_clamp_count(o, rid, s);
 				wf_clamp_set(ops, wf_clamp_window(r, s, ops->srtt_us >> 3, ops->mss_cache));
 				__sync_fetch_and_or(&o->flags, WF_OWNER_WINDOW);

@@ -27,7 +27,9 @@
 #define WF_MAP_FLOW    wf_flow    /* sk_storage: socket -> its rates, both directions, and its process */
 #define WF_MAP_PROCS   wf_procs   /* array: slot -> one process's rates (struct wf_proc) */
 #define WF_MAP_PSLOTS  wf_pslots  /* hash: tgid -> its slot in wf_procs */
-#define WF_MAP_DEVS    wf_devs    /* hash: (netns, ifindex) of a shaped device -> its ifb */
+#define WF_MAP_DEVS    wf_devs    /* hash: (netns, ifindex) of a shaped device -> its ifb;
+                                    (netns, 0): the namespace has the shaper (its ifb) */
+#define WF_MAP_WAKE    wf_wake    /* ring buffer: wakes the shaper watcher (lib/wf_wake.h) */
 #define WF_MAP_SEEDS   wf_seeds   /* hash: inode of an open socket -> the owner to give it (iterators) */
 
 /* Ingress shaping (lib/wf_shape.h). A TCP packet from a sender this host cannot

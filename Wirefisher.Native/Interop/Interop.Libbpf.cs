@@ -91,6 +91,15 @@ internal static unsafe partial class Libbpf
     [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_map_get_next_key", SetLastError = true)]
     public static partial int BpfMapGetNextKey(int fd, void* key, void* nextKey);
 
+    [LibraryImport(Libraries.Libbpf, EntryPoint = "ring_buffer__new", SetLastError = true)]
+    public static partial nint RingBufferNew(int mapFd, delegate* unmanaged<nint, nint, nuint, int> sample, nint ctx, void* opts);
+
+    [LibraryImport(Libraries.Libbpf, EntryPoint = "ring_buffer__poll")]
+    public static partial int RingBufferPoll(nint rb, int timeoutMs);
+
+    [LibraryImport(Libraries.Libbpf, EntryPoint = "ring_buffer__free")]
+    public static partial void RingBufferFree(nint rb);
+
     [LibraryImport(Libraries.Libbpf, EntryPoint = "libbpf_num_possible_cpus")]
     public static partial int LibbpfNumPossibleCpus();
 }

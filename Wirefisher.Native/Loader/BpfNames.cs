@@ -23,7 +23,8 @@ public static class BpfNames
     public const string MapNames = "wf_names";
     public const string MapConfig = "wf_config";
     public const string MapSeeds = "wf_seeds";
-    public static readonly string[] Maps = { MapOwner, MapRules, MapState, MapPeers, MapFlow, MapProcs, MapPslots, MapDevs, MapPstate, MapIndex, MapTuples, MapNames, MapConfig, MapSeeds };
+    public const string MapWake = "wf_wake";
+    public static readonly string[] Maps = { MapOwner, MapRules, MapState, MapPeers, MapFlow, MapProcs, MapPslots, MapDevs, MapPstate, MapIndex, MapTuples, MapNames, MapConfig, MapSeeds, MapWake };
 
     public const string ProgSockCreate = "wf_sock_create";
     public const string ProgIngress = "wf_ingress";

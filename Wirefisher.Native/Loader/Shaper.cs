@@ -184,6 +184,8 @@ public static unsafe class Shaper
             Attach(path, d, progIn, BpfNames.ProgShapeIn, Libbpf.BPF_TCX_INGRESS, WfPaths.Pin($"{BpfNames.ShapeLinkPrefix}{ns}-{d.Ifindex}"));
             Attach(path, d, progOut, BpfNames.ProgShapeOut, Libbpf.BPF_TCX_EGRESS, WfPaths.Pin($"{BpfNames.ShapeLinkPrefix}{ns}-{d.Ifindex}{OutSuffix}"));
         }
+        // ifindex 0: the namespace has the shaper, so its listeners and connections no longer wake the watcher (bpf/lib/wf_wake.h)
+        devs.Update(new WfDevKey(ns, 0), new WfDev { IfbIfindex = ifb });
     }
 
     /// <summary>Pins of the egress links end with this: shape-NETNS-IFINDEX-out.</summary>

@@ -15,9 +15,12 @@ namespace Wirefisher.Engine;
 /// Keeps the ingress shaper on namespaces and devices that appear after a rule
 /// was set (a container started later, a VPN device brought up). Nothing in
 /// the kernel can attach a tcx program to a new device, and a new namespace
-/// sends no event at all, so a watcher process looks once a second where the
-/// shaped rules' processes are and which devices those namespaces have, and
-/// syncs the shaper when that changed. There is no daemon to babysit: the
+/// sends no event at all, so a watcher process looks where the shaped rules'
+/// processes are and which devices those namespaces have, and syncs the
+/// shaper when that changed: once a second, and at once when the kernel wakes
+/// it (<see cref="WakeSignal"/>: a shaped process listens or connects in a
+/// namespace without the shaper, or a shaped download is dropped on a device
+/// without it), since until then that download is policed, not queued. There is no daemon to babysit: the
 /// rule commands start the watcher when a shaped rule exists, and it ends by
 /// itself once there has been none for a while or Wirefisher is disabled.
 /// One watcher at a time (FileLock.Watcher); every sync, the watcher's and the
@@ -26,6 +29,9 @@ namespace Wirefisher.Engine;
 public static class ShaperWatch
 {
     private static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
+    // rounds a wake-up brings are this far apart at least: a place the watcher does not shape
+    // (a namespace with loopback only, say) may keep waking it (each place every 250 ms at most)
+    private static readonly TimeSpan MinGap = TimeSpan.FromMilliseconds(100);
     private const int IdleRounds = 60; // rounds without a shaped rule before it ends
 
     /// <summary>
@@ -86,10 +92,14 @@ public static class ShaperWatch
         if (me is null) return; // another one watches
         FileLock.SignWith(me, Environment.ProcessId); // Disable-Wirefisher waits for it to end
         var rules = new RulesByGeneration();
-        for (int idle = 0; ; Thread.Sleep(Period))
+        WakeSignal? wake = null;
+        var round = new Stopwatch();
+        for (int idle = 0; ; Pause(wake, round))
         {
+            round.Restart();
             try
             {
+                wake ??= WakeSignal.Open();
                 // It looks without FileLock.Shaper and takes the lock only to act: it runs at
                 // SCHED_IDLE, and a rule command should not wait for the lock behind a watcher that
                 // a busy host gives no CPU.
@@ -130,6 +140,19 @@ public static class ShaperWatch
                 // was, the watcher must go on (it has nobody to tell), and looks again next round
             }
         }
+    }
+
+    /// <summary>Waits for the next round: a second, or a wake-up from the kernel (but MinGap after the last round).</summary>
+    private static void Pause(WakeSignal? wake, Stopwatch round)
+    {
+        if (wake is null)
+        {
+            Thread.Sleep(Period);
+            return;
+        }
+        wake.Wait(Period);
+        if (MinGap - round.Elapsed is { Ticks: > 0 } rest)
+            Thread.Sleep(rest);
     }
 
     /// <summary>
