@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.IO.Enumeration;
 using System.Linq;
 using System.Management.Automation;
 using Wirefisher.Native.Abi;
@@ -38,7 +39,12 @@ public sealed record RuleTarget(RuleKind Kind, ulong Id, string Text)
         _ => $"{Kind}:{Id}",
     };
 
-    public bool IsPattern => Kind == RuleKind.ProcessName && WildcardPattern.ContainsWildcardCharacters(Comm);
+    /// <summary>
+    /// A name pattern: it has * or ?, the only wildcards ForProcessName lets in (and the kernel's
+    /// glob knows). Without System.Management.Automation, as Matches: the shaper watcher runs both
+    /// outside PowerShell (ShaperWatch).
+    /// </summary>
+    public bool IsPattern => Kind == RuleKind.ProcessName && Comm.AsSpan().IndexOfAny('*', '?') >= 0;
 
     public static RuleTarget ForProcess(ProcessInfo p) =>
         new(RuleKind.Process, (ulong)p.Pid, $"PID {p.Pid} ({p.Name})") { Process = p, Comm = p.Name, Start = p.StartWindowNs.Min };
@@ -139,8 +145,9 @@ public sealed record RuleTarget(RuleKind Kind, ulong Id, string Text)
     public bool Matches(ProcessScan.Entry e) => Kind switch
     {
         RuleKind.Process => (ulong)e.Pid == Id,
+        // * and ? as the kernel's glob has them ('\' is MatchesSimpleExpression's escape: a name's own backslash is literal)
         RuleKind.ProcessName => IsPattern
-            ? new WildcardPattern(Comm, WildcardOptions.IgnoreCase).IsMatch(e.Comm)
+            ? FileSystemName.MatchesSimpleExpression(Comm.Replace("\\", "\\\\"), e.Comm, ignoreCase: true)
             : string.Equals(e.Comm, Comm, StringComparison.OrdinalIgnoreCase),
         RuleKind.Path => e.Exe is { } x && x.Dev == Dev && x.Ino == Id,
         RuleKind.User => e.Uid == Id,

@@ -99,15 +99,15 @@ Describe 'The ingress shaper' -Tag Kernel {
     It 'Disable-Wirefisher removes every ifb, class and tcx link it made, and ends the shaper watcher' {
         Set-WfLimit -Pid $r1.Pid -Rate 1MB -Direction Ingress
         Get-WfIfb $veth.B | Should -Not -BeNullOrEmpty
-        # the watcher is a pwsh of its own: it takes a second or two to start (and one that was
-        # about to end as this rule came may end, and the rule command start the next)
+        # the watcher is a process of its own (one that was about to end as this rule came may
+        # end, and the rule command start the next)
         $watcher = $null
         try {
             for ($i = 0; $i -lt 100 -and -not $watcher; $i++) {
                 $w = (Get-WfStatus).ShaperWatcherPid
-                if ($w -and (Get-Content "/proc/$w/cmdline" -Raw -ErrorAction Ignore) -match 'ShaperWatch') { $watcher = $w } else { Start-Sleep -Milliseconds 100 }
+                if ($w -and (Get-Content "/proc/$w/cmdline" -Raw -ErrorAction Ignore) -match 'shaper-watch') { $watcher = $w } else { Start-Sleep -Milliseconds 100 }
             }
-            $watcher | Should -Not -BeNullOrEmpty -Because 'a shaped rule starts the watcher'
+            $watcher | Should -Not -BeNullOrEmpty -Because 'a shaped rule starts the watcher, dotnet running Wirefisher.dll shaper-watch where dotnet is (this pwsh runs on it)'
         } finally { Disable-Wirefisher }
         Test-Path "/proc/$watcher" | Should -BeFalse -Because 'Disable-Wirefisher leaves no process behind'
         (Get-WfStatus).ShaperWatcherPid | Should -BeNullOrEmpty
@@ -117,14 +117,14 @@ Describe 'The ingress shaper' -Tag Kernel {
     }
 
     It 'ingress limits set one after another start one shaper watcher, not one each' {
-        # a watcher is a pwsh at SCHED_IDLE that takes seconds to start on a busy host; the rule
+        # a watcher at SCHED_IDLE may take seconds to start on a busy host (a pwsh one did); the rule
         # commands in that time must see it coming (ShaperWatch.IsStarting), not start their own
         Disable-Wirefisher
         Enable-Wirefisher
         $sleepers = @(1..5 | ForEach-Object { Start-Process sleep -ArgumentList 600 -PassThru })
         try {
             foreach ($p in $sleepers) { Set-WfLimit -Pid $p.Id -Rate 1MB -Direction Ingress | Out-Null }
-            @(pgrep -f 'ShaperWatch\]::Run') | Should -HaveCount 1
+            @(pgrep -f 'Wirefisher\.dll shaper-watch|ShaperWatch\]::Run') | Should -HaveCount 1
         } finally {
             $sleepers | ForEach-Object { Remove-WfLimit -Pid $_.Id -ErrorAction SilentlyContinue; $_.Kill() }
         }

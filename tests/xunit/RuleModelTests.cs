@@ -126,4 +126,19 @@ public class RuleModelTests
         Assert.Equal("gnome-shell-cal", t.Comm);
         Assert.Throws<ArgumentException>(() => RuleTarget.ForProcessName("gnome-shell-calendar*"));
     }
+
+    [Theory]
+    [InlineData("fire*", "Firefox", true)]
+    [InlineData("fire*", "xfire", false)]
+    [InlineData("w?t*3", "WfTraffic-3", true)]
+    [InlineData("w?t*3", "WfTraffic-4", false)]
+    [InlineData(@"a\b*", @"a\bc", true)] // a backslash is a plain character, as in the kernel's glob
+    [InlineData(@"a\b*", "ab", false)]
+    [InlineData("firefox", "FireFox", true)]
+    public void NamePatternsMatchRunningProcessesAsTheKernelDoes(string pattern, string comm, bool matches)
+    {
+        // the shaper watcher places name rules with this, outside PowerShell (no WildcardPattern there)
+        var t = RuleTarget.ForProcessName(pattern);
+        Assert.Equal(matches, t.Matches(new ProcessScan.Entry(1, comm, 0, null, "/")));
+    }
 }
