@@ -229,9 +229,9 @@ Describe 'A container started after its limit: its namespace and devices appear 
         Set-WfLimit -Cgroup $cg -Rate 1MB -Direction Ingress -Name wf-late
         $script:path = New-WfRemotePath
         # The container comes once the watcher runs, as it would seconds after its limit: the watcher
-        # (a pwsh started by Set-WfLimit) takes 0.5-1 s to start, and a namespace that appears before
-        # that is policed until then (first seconds 0.60-0.84 in runs that raced it). The kernel wakes a
-        # running watcher as the container's receiver listens (bpf/lib/wf_wake.h).
+        # that Set-WfLimit starts takes about 50 ms to start (a pwsh one 0.5-1 s), and a namespace that
+        # appears before that is policed until then (first seconds 0.60-0.84 in runs that raced a pwsh
+        # watcher). The kernel wakes a running watcher as the container's receiver listens (bpf/lib/wf_wake.h).
         $w = [Diagnostics.Stopwatch]::StartNew()
         while (-not (Get-WfStatus).ShaperWatcherPid -and $w.Elapsed.TotalSeconds -lt 15) { Start-Sleep -Milliseconds 100 }
     }
