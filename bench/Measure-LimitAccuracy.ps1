@@ -101,7 +101,7 @@ function Measure-Pair([string] $Kind, [string] $Limiter, [double] $R) {
 
 function Measure-Trickle([double] $R) {
     # iperf3 (TCP, flat out) under trickle -s -u KiB/s; the server's per-second intervals
-    $port = Get-Random -Minimum 19000 -Maximum 20000
+    $port = Get-WfTestPort
     $log = [IO.Path]::GetTempFileName()
     $srv = Start-Process ip -ArgumentList @('netns', 'exec', $v.Netns, 'iperf3', '-s', '-1', '-p', $port, '-J') -RedirectStandardOutput $log -PassThru
     try {

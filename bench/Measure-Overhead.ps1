@@ -15,7 +15,7 @@ Import-Module ($env:WIREFISHER_MODULE ?? "$root/out/Wirefisher/Wirefisher.psd1")
 Import-Module "$root/tests/pester/WfTestHelpers.psm1"
 
 function Measure-Iperf {
-    $port = Get-Random -Minimum 10000 -Maximum 12000
+    $port = Get-WfTestPort
     $server = Start-Process iperf3 -ArgumentList '-s', '-p', $port -PassThru -RedirectStandardOutput /dev/null
     try {
         Start-Sleep -Milliseconds 300

@@ -41,7 +41,7 @@ Describe 'The original config.yaml' -Tag Kernel {
     AfterAll { Disable-Wirefisher }
 
     It 'imports as it is (every module, with this host''s PID, cgroup and device) and its rules hold' {
-        $port = Get-Random -Minimum 12000 -Maximum 13000
+        $port = Get-WfTestPort
         $pair = Start-WfTrafficPair -Proto tcp -Scale 2
         try {
             $dev = (ip -o link show | Select-String -Pattern '\d+: (lo)\b').Matches[0].Groups[1].Value
@@ -235,14 +235,15 @@ Describe 'The congestion-control switch' -Tag Kernel {
     It 'a connection to a matching port uses the algorithm, one to another port keeps the default' {
         $default = (Get-Content /proc/sys/net/ipv4/tcp_congestion_control).Trim()
         $other = if ($default -eq 'cubic') { 'reno' } else { 'cubic' }
-        $p1 = Get-Random -Minimum 13000 -Maximum 14000
+        $p1 = Get-WfTestPort
+        $p2 = Get-WfTestPort
         Set-WfCongestionControl -RemotePort $p1 -Algorithm $other
         $a = Start-WfTrafficPair -Proto tcp -Scale 1 -Port $p1
-        $b = Start-WfTrafficPair -Proto tcp -Scale 1 -Port ($p1 + 1000)
+        $b = Start-WfTrafficPair -Proto tcp -Scale 1 -Port $p2
         try {
             Start-Sleep -Seconds 1
             Get-WfConnectionCc $p1 | Should -Be $other
-            Get-WfConnectionCc ($p1 + 1000) | Should -Be $default
+            Get-WfConnectionCc $p2 | Should -Be $default
             (Get-WfStatus).CongestionRuleCount | Should -Be 1
         } finally { Stop-WfTrafficPair $a; Stop-WfTrafficPair $b }
     }

@@ -146,7 +146,7 @@ Describe 'Sockets whose owner became known after their first packet' -Tag Kernel
 
     It 'a socket a shell made counts for the child that writes to it once a -Pid rule claims it' {
         Enable-Wirefisher
-        $port = Get-Random -Minimum 20000 -Maximum 32000
+        $port = Get-WfTestPort
         $recv = Start-WfTrafficProcess -Arguments @('recv', '--proto', 'tcp', '--bind', '127.0.0.1', '--port', $port, '--no-stdin-watch')
         $sh = $null
         try {

@@ -89,7 +89,7 @@ Describe 'Export-WfMetrics' -Tag Kernel {
     }
 
     It 'Start-WfMetricsServer serves the same text at /metrics, and 404 elsewhere' {
-        $port = Get-Random -Minimum 14000 -Maximum 15000
+        $port = Get-WfTestPort
         $e = Start-WfMetricsServer -Port $port
         try {
             $e.Url | Should -Be "http://127.0.0.1:$port/metrics"
@@ -107,7 +107,7 @@ Describe 'Export-WfMetrics' -Tag Kernel {
         @{ Case = 'a port it serves already'; Id = 'StartWfMetricsServerAlreadyServing'; Category = 'ResourceExists'; Call = { Start-WfMetricsServer -Port $mine } }
         @{ Case = 'an address that is none'; Id = 'StartWfMetricsServerInvalidAddress'; Category = 'InvalidArgument'; Call = { Start-WfMetricsServer -Address 'web1' } }
     ) {
-        $busy = Get-Random -Minimum 15000 -Maximum 16000
+        $busy = Get-WfTestPort -Count 2
         $mine = $busy + 1
         $other = [System.Net.Sockets.TcpListener]::new([ipaddress]::Loopback, $busy)
         $other.Start()

@@ -25,7 +25,7 @@ Describe 'Prometheus scrapes Wirefisher' -Tag Kernel {
     BeforeAll {
         $script:dir = Join-Path ([IO.Path]::GetTempPath()) "wf-prom-$PID"
         $null = New-Item -ItemType Directory -Force "$dir/textfile", "$dir/tsdb"
-        $script:wfPort = Get-Random -Minimum 16000 -Maximum 16990
+        $script:wfPort = Get-WfTestPort -Count 3
         $script:nodePort = $wfPort + 1
         $script:promPort = $wfPort + 2
         Set-Content "$dir/prometheus.yml" @"

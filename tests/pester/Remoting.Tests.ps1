@@ -21,7 +21,7 @@ Describe 'Wirefisher over SSH remoting' -Tag Kernel {
         ssh-keygen -q -t ed25519 -N '' -f "$dir/host_ed25519"
         ssh-keygen -q -t ed25519 -N '' -f "$dir/id_ed25519"
         Copy-Item "$dir/id_ed25519.pub" "$dir/authorized_keys"
-        $port = Get-Random -Minimum 17000 -Maximum 18000
+        $port = Get-WfTestPort
         $dotnet = (Get-Process -Id $PID).Path   # pwsh runs as a dotnet tool: dotnet pwsh.dll
         Set-Content "$dir/sshd_config" @"
 Port $port

@@ -201,7 +201,7 @@ Describe 'Rules together' -Tag Kernel {
     }
 
     It 'a -WatchOnly rule counts what the receiver got and changes nothing' {
-        $port = Get-Random -Minimum 18000 -Maximum 19000
+        $port = Get-WfTestPort
         Set-WfLimit -Protocol TCP -LocalPort $port -WatchOnly -Name watch -Direction Ingress
         $pair = Start-WfTrafficPair -Proto tcp -Pattern flood -Port $port
         try {

@@ -17,7 +17,7 @@ BeforeAll {
     function Get-WfClasses { param($Netns) @(tc -n $Netns class show dev wf-ifb 2>$null | Where-Object { $_ -match '^class htb 1:(\w+) root' } | ForEach-Object { $Matches[1] }) }
     function Get-WfShapeLinks { @(Get-ChildItem /sys/fs/bpf/wirefisher -Filter 'shape-*' -ErrorAction SilentlyContinue) }
     function Start-WfReceiver {
-        $r = Start-WfTrafficProcess -Netns $veth.B -Arguments @('recv', '--proto', 'tcp', '--bind', '0.0.0.0', '--port', (Get-Random -Minimum 20000 -Maximum 32000), '--no-stdin-watch')
+        $r = Start-WfTrafficProcess -Netns $veth.B -Arguments @('recv', '--proto', 'tcp', '--bind', '0.0.0.0', '--port', (Get-WfTestPort), '--no-stdin-watch')
         $r.Pid = (Wait-WfTrafficReady $r).pid
         $r
     }

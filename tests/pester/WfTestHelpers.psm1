@@ -12,6 +12,40 @@ function Assert-WfKernelTestable {
     if (-not (Test-Path $script:Traffic)) { throw "The traffic tool is missing: $script:Traffic (run ./build.ps1 first)." }
 }
 
+function Get-WfTestPort {
+    # A port for a test's listener, free now in this namespace, below the ephemeral range
+    # (net.ipv4.ip_local_port_range, 32768-60999 here), which connect() takes its ports from:
+    # there, ports that 100,000 short connections of one test left in TIME_WAIT made the next
+    # test's listener fail with AddressAlreadyInUse. -Count: the first of that many free ports
+    # in a row (a test that needs neighbours).
+    param([int] $Count = 1)
+    $high = [int]((Get-Content /proc/sys/net/ipv4/ip_local_port_range) -split '\s+')[0]
+    for ($try = 0; $try -lt 100; $try++) {
+        $first = Get-Random -Minimum 10000 -Maximum ($high - $Count)
+        if (-not @($first..($first + $Count - 1) | Where-Object { -not (Test-WfPortFree $_) })) { return $first }
+    }
+    throw "No $Count free ports in a row between 10000 and $high."
+}
+
+function Test-WfPortFree {
+    param([int] $Port)
+    $tcp = [System.Net.Sockets.TcpListener]::new([ipaddress]::IPv6Any, $Port)
+    $udp = $null
+    try {
+        $tcp.Server.DualMode = $true
+        $tcp.Start()
+        $udp = [System.Net.Sockets.UdpClient]::new([System.Net.Sockets.AddressFamily]::InterNetworkV6)
+        $udp.Client.DualMode = $true
+        $udp.Client.Bind([System.Net.IPEndPoint]::new([ipaddress]::IPv6Any, $Port))
+        $true
+    } catch [System.Net.Sockets.SocketException] {
+        $false
+    } finally {
+        $tcp.Stop()
+        if ($udp) { $udp.Dispose() }
+    }
+}
+
 function Start-WfTrafficProcess {
     <# Starts WfTraffic (optionally inside a network namespace, as another program
        (New-WfNamedTraffic), inside a cgroup or as another user); stdout goes to a file. #>
@@ -70,7 +104,7 @@ function Start-WfTrafficPair {
         # the sender listens and the receiver connects: the sender's sockets come from accept()
         [switch] $SenderListens
     )
-    if ($Port -eq 0) { $Port = Get-Random -Minimum 20000 -Maximum 32000 }
+    if ($Port -eq 0) { $Port = Get-WfTestPort }
     if (-not $Bind) { $Bind = $Address }
     $sendArgs = @('send', '--proto', $Proto, '--to', $Address, '--port', $Port, '--conns', $Conns, '--pattern', $Pattern,
         '--scale', $Scale, '--delay-start-ms', $DelayStartMs, '--no-stdin-watch')
