@@ -20,9 +20,10 @@ namespace Wirefisher.Engine;
 /// shaper when that changed: once a second, and at once when the kernel wakes
 /// it (<see cref="WakeSignal"/>: a shaped process listens or connects in a
 /// namespace without the shaper, or a shaped download is dropped on a device
-/// without it), since until then that download is policed, not queued. There is no daemon to babysit: the
-/// rule commands start the watcher when a shaped rule exists, and it ends by
-/// itself once there has been none for a while or Wirefisher is disabled.
+/// without it), since until then that download is policed, not queued.
+/// There is no daemon to babysit: the rule commands start the watcher when a
+/// shaped rule exists, and it ends by itself once there has been none for a
+/// while or Wirefisher is disabled.
 /// One watcher at a time (FileLock.Watcher); every sync, the watcher's and the
 /// commands', reads the rules inside FileLock.Shaper, so none undoes a newer one.
 /// </summary>
