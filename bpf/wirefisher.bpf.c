@@ -29,8 +29,8 @@
 #include "wirefisher.h"
 #include "lib/wf_owner.h"
 #include "lib/wf_parse.h"
-#include "lib/wf_account.h"
 #include "lib/wf_match.h"
+#include "lib/wf_account.h"
 #include "lib/wf_police.h"
 #include "lib/wf_pace.h"
 #include "lib/wf_shape.h"
@@ -59,21 +59,21 @@ int wf_sock_create(struct bpf_sock *sk)
 /* Per packet: who owns it, which rules it matches, do their buckets let it
  * pass; then count it. Returns WF_DROP, WF_PASS or WF_PASS_CN.
  *
- * The socket's storage is looked up on skb->sk as it is: bpf_sk_storage_get
- * takes a socket of any kind and finds nothing on one that is not full
- * (request and timewait sockets), so bpf_sk_fullsock is called only where its
- * fields are read, for the rules: one helper call less per packet (issue 9).
- * With no rule, the socket's owner is looked up only when its rates' copy of
- * the owner is stale (wf_sockstat): one sk_storage lookup per packet, not two. */
+ * One sk_storage lookup per packet, its socket's wf_sockstat (issue 9): it
+ * holds the socket's rates, its owner's tgid and the rules it matched. It is
+ * looked up on skb->sk as it is: bpf_sk_storage_get finds nothing on a socket
+ * that is not full (request and timewait sockets), so no bpf_sk_fullsock is
+ * needed either. The owner itself is looked up only when the tgid copy is
+ * stale, when the rules must be found anew, or for a packet a rule limits. */
 static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 {
 	struct wf_config *cfg = wf_config_get();
 	int rules = cfg && cfg->kinds; /* else: count only; no tuple, no match */
 	struct wf_what w = { .dir = dir };
-	struct bpf_sock *sk = skb->sk, *full;
+	struct bpf_sock *sk = skb->sk;
 	struct wf_sockstat *ss;
 	struct wf_owner *o = NULL;
-	int verdict = WF_PASS, stale;
+	int verdict = WF_PASS;
 	struct wf_ids m;
 	__u64 gen;
 	__u32 len;
@@ -83,26 +83,26 @@ static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 		return WF_PASS; /* pure ACKs and control packets pass free and uncounted */
 	ss = wf_sockstat_of(sk);
 	gen = *(volatile __u64 *)&wf_owner_gen + 1;
-	stale = wf_sockstat_stale(ss, gen);
-	if (sk && (rules || stale))
+	if (sk && wf_sockstat_stale(ss, gen)) {
 		o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
-	if (stale)
 		wf_sockstat_own(ss, o, gen);
-	if (sk && rules && (full = bpf_sk_fullsock(sk))) {
+	}
+	if (sk && ss && rules) {
 		if (cfg->kinds & (1 << WF_KIND_IFACE))
 			w.dev = wf_dev_of_skb(skb);
-		wf_match_sk(cfg, full, o, &w, &m);
+		wf_match_sk(cfg, &ss->match, sk, &o, &w, &m);
 		if (m.n) {
-			struct wf_ask a = { .tgid = o ? o->tgid : 0, .dir = dir, .priority = skb->priority, .len = len };
+			struct wf_ask a = { .tgid = ss->tgid, .dir = dir, .priority = skb->priority, .len = len };
 
+			if (!o && dir == WF_DIR_EGRESS)
+				o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
 			/* paced or shaped TCP gets slack for its pacing's or queue's jitter (see wf_verdict) */
 			a.paced = dir == WF_DIR_EGRESS ? o && (o->flags & WF_OWNER_PACED) : wf_peer_paced(skb);
 			verdict = wf_police(&m, &a);
 			/* dropped where a shaper should queue it (a device made later): wake the watcher */
 			if (verdict == WF_DROP && dir == WF_DIR_INGRESS && !a.paced && w.proto == WF_IPPROTO_TCP &&
 			    wf_shaped_rule_id(&m))
-				wf_wake_unshaped(BPF_CORE_READ((struct sk_buff *)bpf_cast_to_kern_ctx(skb), dev, nd_net.net, ns.inum),
-						 skb->ifindex);
+				wf_wake_unshaped(wf_dev_of_skb(skb) >> 32, skb->ifindex);
 		}
 	}
 	wf_account(ss, dir, len, verdict != WF_DROP);
@@ -492,9 +492,9 @@ int wf_iter_pace(struct bpf_iter__tcp *ctx)
 }
 
 /* The rules a socket's traffic matched, as its match cache has them for this generation. */
-static __always_inline void wf_conn_rules(struct sock *sk, struct wf_conn *c)
+static __always_inline void wf_conn_rules(struct wf_sockstat *ss, struct wf_conn *c)
 {
-	struct wf_match *m = bpf_sk_storage_get(&wf_match, sk, 0, 0);
+	struct wf_match *m = wf_sockstat_match(ss);
 	struct wf_config *cfg = wf_config_get();
 	struct wf_match_dir d;
 
@@ -538,7 +538,7 @@ static __always_inline void wf_conn_report(struct seq_file *seq, struct sock *sk
 	}
 	c.in = ss->f.in;
 	c.out = ss->f.out;
-	wf_conn_rules(sk, &c);
+	wf_conn_rules(ss, &c);
 	c.dev = wf_dev_of_sk(sk);
 	bpf_seq_write(seq, &c, sizeof(c));
 }

@@ -4,17 +4,20 @@
 #define WF_ACCOUNT_H
 
 /*
- * A socket's rates, and the process they count for. A monitored packet looks
- * up only this storage, not its socket's owner as well (one sk_storage lookup
- * less: issue 9): the owner's tgid is copied here on the socket's first packet
- * and again after wf_owner_gen moved on. Kernel-only (user space reads the
- * rates through wf_iter_conns as struct wf_conn), so not mirrored in C#.
+ * A socket's rates, the process they count for, and the rules its packets
+ * matched. A packet looks up only this storage, not its socket's owner and a
+ * match cache of their own as well (issue 9: each sk_storage lookup is a
+ * helper call): the owner's tgid is copied here on the socket's first packet
+ * and again after wf_owner_gen moved on, and the rules it matched are kept in
+ * match (lib/wf_match.h). Kernel-only (user space reads the rates through
+ * wf_iter_conns as struct wf_conn), so not mirrored in C#.
  */
 struct wf_sockstat {
 	__u64 owner_gen;   /* wf_owner_gen + 1 when tgid was copied from the owner; 0 = never */
 	__u32 tgid;        /* the owner's, 0 = no known owner */
 	__u32 proc_slot;   /* 1 + tgid's slot in wf_procs, 0 = not looked up yet */
 	struct wf_flowstat f;
+	struct wf_match match;
 };
 
 struct {
@@ -241,6 +244,16 @@ static __always_inline void wf_proc_forget(__u32 tgid)
 static __always_inline struct wf_sockstat *wf_sockstat_of(struct bpf_sock *sk)
 {
 	return sk ? bpf_sk_storage_get(&WF_MAP_FLOW, sk, 0, BPF_SK_STORAGE_GET_F_CREATE) : NULL;
+}
+
+/* The rules ss's socket matched, or NULL for no ss. barrier_var: else clang
+ * adds the offset before the NULL check, which the verifier refuses. */
+static __always_inline struct wf_match *wf_sockstat_match(struct wf_sockstat *ss)
+{
+	if (!ss)
+		return NULL;
+	barrier_var(ss);
+	return &ss->match;
 }
 
 /* Whether ss must copy its owner's tgid again (it never did, or an owner changed since). */

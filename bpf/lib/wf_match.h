@@ -74,7 +74,8 @@ struct wf_ids {
 	__u32 id[WF_MATCH_MAX];
 };
 
-/* What a socket matched, per direction, and for which flow (sk_storage; kernel only).
+/* What a socket matched, per direction, and for which flow (kept in the
+ * socket's wf_sockstat, lib/wf_account.h; kernel only).
  * seq: 0 never written; odd while a writer (holding the lock) changes the entry. */
 struct wf_match_dir {
 	__u32 gen;
@@ -88,13 +89,6 @@ struct wf_match {
 	__u32 pad;
 	struct wf_match_dir d[2];
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC); /* no CLONE: an accepted socket has its own flow */
-	__type(key, int);
-	__type(value, struct wf_match);
-} wf_match SEC(".maps");
 
 /* Adds a rule id once. Global functions (here and below) are checked once by
  * the verifier, not at every call: inlined, the matcher took it 370,000 steps. */
@@ -390,10 +384,12 @@ static __always_inline int wf_what_same(const struct wf_what *a, const struct wf
 #define WF_COMPILER_BARRIER() asm volatile("" ::: "memory")
 
 /*
- * Rules matching w for a packet of socket sk (cgroup_skb, tcx): what the
- * socket remembers if it was found in this generation for this same flow,
- * else found now and remembered. Two CPUs may find it at once; both find the
- * same, and the lock keeps each copy whole.
+ * Rules matching w for a packet of a full socket: what the socket remembers
+ * (c: its wf_sockstat's match, NULL if it has none) if it was found in this
+ * generation for this same flow, else found now and remembered. Two CPUs may
+ * find it at once; both find the same, and the lock keeps each copy whole.
+ * The owner is looked up (into *o, once) only when the rules must be found
+ * anew: a remembered match needs no second sk_storage lookup (issue 9).
  *
  * The packet path reads the entry without the lock, as a seqlock: the lock
  * taken twice per packet cost about a fifth of the monitoring (issue 9). A
@@ -428,26 +424,24 @@ static __always_inline int wf_match_read(struct wf_match *c, struct wf_match_dir
 	return hit;
 }
 
-static __always_inline void wf_match_sk(struct wf_config *cfg, struct bpf_sock *sk, const struct wf_owner *o,
-					const struct wf_what *w, struct wf_ids *m)
+static __always_inline void wf_match_sk(struct wf_config *cfg, struct wf_match *c, struct bpf_sock *sk,
+					struct wf_owner **o, const struct wf_what *w, struct wf_ids *m)
 {
 	struct wf_match_dir *d;
-	struct wf_match *c;
 	__u32 gen, seq;
 
 	m->n = 0;
 	if (!cfg || !cfg->kinds)
 		return;
 	gen = *(volatile __u32 *)&cfg->gen; /* read before the rules: a change after it bumps gen again */
-	c = bpf_sk_storage_get(&wf_match, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!c) {
-		wf_resolve(cfg, o, w, m);
+	d = c ? &c->d[w->dir & 1] : NULL;
+	if (c && d && wf_match_read(c, d, gen, w, m))
 		return;
-	}
-	d = &c->d[w->dir & 1];
-	if (wf_match_read(c, d, gen, w, m))
+	if (!*o)
+		*o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
+	wf_resolve(cfg, *o, w, m);
+	if (!c || !d)
 		return;
-	wf_resolve(cfg, o, w, m);
 	bpf_spin_lock(&c->lock);
 	seq = d->seq | 1; /* odd: being written */
 	*(volatile __u32 *)&d->seq = seq;

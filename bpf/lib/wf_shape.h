@@ -134,8 +134,9 @@ static __always_inline int wf_parse_tcp(struct __sk_buff *skb, __u32 off, struct
 static __always_inline __u32 wf_shape_class(struct __sk_buff *skb, struct wf_tcp_pkt *p)
 {
 	struct wf_what w = { .t = p->peer, .proto = WF_IPPROTO_TCP, .dir = WF_DIR_INGRESS };
+	struct wf_owner *o = NULL;
+	struct wf_sockstat *ss;
 	struct wf_config *cfg;
-	struct wf_owner *o;
 	struct wf_rule *r;
 	struct bpf_sock *sk;
 	struct wf_ids m;
@@ -148,12 +149,12 @@ static __always_inline __u32 wf_shape_class(struct __sk_buff *skb, struct wf_tcp
 	if (!sk)
 		return 0;
 	if (sk->state != BPF_TCP_LISTEN) {
-		o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
 		/* as wf_handle keys it, so both programs find the socket's one remembered match */
+		ss = wf_sockstat_of(sk);
 		cfg = wf_config_get();
 		if (cfg && (cfg->kinds & (1 << WF_KIND_IFACE)))
 			w.dev = wf_dev_of_skb(skb);
-		wf_match_sk(cfg, sk, o, &w, &m);
+		wf_match_sk(cfg, wf_sockstat_match(ss), sk, &o, &w, &m);
 		r = wf_shaped_rule(&m, &rid);
 		if (r)
 			cls = r->shape_class;
