@@ -126,7 +126,7 @@ Describe 'bench/Measure-ControlPlane.ps1 -Quick' -Tag Kernel {
 
     It 'times every command: Import-Module, Enable, Set, Get and Remove-WfLimit, Get-WfFlowRate' {
         $rows = @($result.sections[0].rows)
-        foreach ($op in 'Import-Module*', 'Enable-Wirefisher*', 'Set-WfLimit -Pid*', 'Get-WfLimit with 1000 rules', 'Get-WfFlowRate -By Connection with 1000 TCP connections') {
+        foreach ($op in 'Import-Module*', 'Enable-Wirefisher*', 'Set-WfLimit -Pid (a fresh process) -Rate*', 'Set-WfLimit -Pid (a fresh process), another limit*', 'Get-WfLimit with 1000 rules', 'Get-WfFlowRate -By Connection with 1000 TCP connections') {
             @($rows | Where-Object operation -like $op).Count | Should -Be 1 -Because $op
         }
         foreach ($r in $rows) { $r.median_ms | Should -BeGreaterThan 0 -Because $r.operation; $r.max_ms | Should -BeGreaterThan 0 -Because $r.operation }
