@@ -123,22 +123,19 @@ try {
     $cpRows.Add((New-Row 'Import-Module (fresh pwsh)' $ms))
     $ms = foreach ($i in 1..$Runs) { Disable-Wirefisher | Out-Null; Get-Ms { Enable-Wirefisher } }
     $cpRows.Add((New-Row 'Enable-Wirefisher (after Disable-Wirefisher)' $ms))
-    $ms = foreach ($i in 1..$Runs) {
-        $p = Start-Process sleep -ArgumentList 600 -PassThru; $sleepers.Add($p)
-        Get-Ms { Set-WfLimit -Pid $p.Id -Rate 1MB }
-        Remove-WfLimit -Pid $p.Id
+    $setFresh = {
+        foreach ($i in 1..$Runs) {
+            $p = Start-Process sleep -ArgumentList 600 -PassThru; $sleepers.Add($p)
+            Get-Ms { Set-WfLimit -Pid $p.Id -Rate 1MB }
+            Remove-WfLimit -Pid $p.Id
+        }
     }
-    $cpRows.Add((New-Row 'Set-WfLimit -Pid (a fresh process) -Rate 1MB' $ms))
+    $cpRows.Add((New-Row 'Set-WfLimit -Pid (a fresh process) -Rate 1MB' (& $setFresh)))
     # the same with another ingress limit in place: the shaper is up already, so only a class is added
     $warm = Start-Process sleep -ArgumentList 600 -PassThru; $sleepers.Add($warm)
     Set-WfLimit -Pid $warm.Id -Rate 5MB | Out-Null
-    $ms = foreach ($i in 1..$Runs) {
-        $p = Start-Process sleep -ArgumentList 600 -PassThru; $sleepers.Add($p)
-        Get-Ms { Set-WfLimit -Pid $p.Id -Rate 1MB }
-        Remove-WfLimit -Pid $p.Id
-    }
+    $cpRows.Add((New-Row 'Set-WfLimit -Pid (a fresh process), another limit shaping' (& $setFresh)))
     Remove-WfLimit -Pid $warm.Id
-    $cpRows.Add((New-Row 'Set-WfLimit -Pid (a fresh process), another limit shaping' $ms))
     $procs = 1..200 | ForEach-Object { $p = Start-Process sleep -ArgumentList 600 -PassThru; $sleepers.Add($p); $p }
     $cpRows.Add((New-Row 'Set-WfLimit: 200 processes in one pipeline (400 rules)' (Get-Ms { $procs | Set-WfLimit -Rate 1MB })))
     $cpRows.Add((New-Row 'Remove-WfLimit: those 200 processes in one pipeline' (Get-Ms { $procs | Remove-WfLimit })))
