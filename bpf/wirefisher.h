@@ -218,6 +218,7 @@ struct wf_dev_key {
 struct wf_dev {
 	__u32 ifb_ifindex; /* Wirefisher's ifb device in the same namespace */
 	__u32 l2_len;      /* bytes before the IP header (14 on Ethernet, 0 on tun/wireguard) */
+	__u32 mtu;         /* the device's MTU when it was linked: user space counts a queue's drops as full-size segments */
 };
 
 /* A connection as seen from one end. IPv4 (and IPv4-mapped IPv6)
@@ -329,6 +330,6 @@ _Static_assert(sizeof(struct wf_proc) == 200, "wf_proc layout changed: update Ab
 _Static_assert(sizeof(struct wf_conn) == 328, "wf_conn layout changed: update Abi/WfConn.cs");
 _Static_assert(sizeof(struct wf_state) == 136, "wf_state layout changed: update Abi/WfState.cs");
 _Static_assert(sizeof(struct wf_dev_key) == 16, "wf_dev_key layout changed: update Abi/WfDevKey.cs");
-_Static_assert(sizeof(struct wf_dev) == 8, "wf_dev layout changed: update Abi/WfDev.cs");
+_Static_assert(sizeof(struct wf_dev) == 12, "wf_dev layout changed: update Abi/WfDev.cs");
 
 #endif /* WIREFISHER_H */

@@ -8,4 +8,5 @@ public struct WfDev
 {
     [CField("ifb_ifindex")] public uint IfbIfindex;
     [CField("l2_len")] public uint L2Len;
+    [CField("mtu")] public uint Mtu;
 }

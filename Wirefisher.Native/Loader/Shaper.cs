@@ -107,29 +107,46 @@ public static unsafe class Shaper
     {
         var result = new Dictionary<uint, ShaperQueue>();
         var known = Netns.ByInode();
+        var mtus = DeviceMtus();
         foreach (ulong ns in ShapedNamespaces())
         {
             if (!known.TryGetValue(ns, out string? path)) continue;
             string json;
             try { json = SystemTool.Run(path, "tc", new[] { "-s", "-j", "qdisc", "show", "dev", IfbName }); }
             catch (ShaperException) { continue; } // the namespace went away meanwhile
+            uint mtu = mtus.GetValueOrDefault(ns, 1500u);
             foreach (JsonElement q in Parse(json))
             {
                 if (Str(q, "kind") != "bfifo" || Minor(Str(q, "parent")) is not uint leaf) continue;
                 uint cls = leaf & AbiConst.ShapeMax;
                 int k = (int)(leaf >> AbiConst.ShapeKindShift) - 1;
                 if (k < 0 || k >= AbiConst.ShapeOverhead.Length) continue;
-                ulong packets = U64(q, "packets"), bytes = U64(q, "bytes"), drops = U64(q, "drops");
-                // the queue counts drops in packets; their payload is estimated from its mean packet
-                double payload = packets > 0 ? Math.Max(0, (double)bytes / packets - AbiConst.ShapeOverhead[k]) : 0;
+                ulong drops = U64(q, "drops");
+                // The queue counts drops in packets, and keeps no size of them. Each counts as a
+                // full-size segment of its leaf's headers (an upper bound, exact for bulk TCP):
+                // a fixed size, so that the count only grows, as a counter must (an estimate from
+                // the queue's mean packet moved down as that mean did: 629,303 -> 349,718 bytes).
+                ulong payload = (ulong)Math.Max(0, (int)mtu + 14 - AbiConst.ShapeOverhead[k]);
                 ShaperQueue s = result.GetValueOrDefault(cls);
                 s.QueuedBytes += U64(q, "backlog");
                 s.DroppedPackets += drops;
-                s.DroppedBytes += (ulong)(drops * payload);
+                s.DroppedBytes += drops * payload;
                 result[cls] = s;
             }
         }
         return result;
+    }
+
+    /// <summary>The largest MTU of each shaped namespace's linked devices (wf_devs), by namespace.</summary>
+    private static Dictionary<ulong, uint> DeviceMtus()
+    {
+        var mtus = new Dictionary<ulong, uint>();
+        if (!File.Exists(WfPaths.Pin(BpfNames.MapDevs))) return mtus;
+        using var devs = new BpfMap<WfDevKey, WfDev>(BpfNames.MapDevs);
+        foreach (WfDevKey k in devs.Keys())
+            if (k.Ifindex != 0 && devs.TryLookup(k, out WfDev d) && d.Mtu > mtus.GetValueOrDefault(k.Netns))
+                mtus[k.Netns] = d.Mtu;
+        return mtus;
     }
 
     /// <summary>The namespaces with a shaper, their shaped devices and class counts (Get-WfStatus).</summary>
@@ -179,7 +196,7 @@ public static unsafe class Shaper
         using var progOut = BpfFd.OpenPinned(WfPaths.Pin(BpfNames.ProgShapeOut));
         foreach (Device d in feeds)
         {
-            devs.Update(new WfDevKey(ns, d.Ifindex), new WfDev { IfbIfindex = ifb, L2Len = d.LinkType == "ether" ? 14u : 0u });
+            devs.Update(new WfDevKey(ns, d.Ifindex), new WfDev { IfbIfindex = ifb, L2Len = d.LinkType == "ether" ? 14u : 0u, Mtu = (uint)d.Mtu });
             // ingress: the queue (wf_shape_in); egress: the window its connections' ACKs advertise (wf_shape_out)
             Attach(path, d, progIn, BpfNames.ProgShapeIn, Libbpf.BPF_TCX_INGRESS, WfPaths.Pin($"{BpfNames.ShapeLinkPrefix}{ns}-{d.Ifindex}"));
             Attach(path, d, progOut, BpfNames.ProgShapeOut, Libbpf.BPF_TCX_EGRESS, WfPaths.Pin($"{BpfNames.ShapeLinkPrefix}{ns}-{d.Ifindex}{OutSuffix}"));

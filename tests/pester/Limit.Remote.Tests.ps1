@@ -61,6 +61,7 @@ BeforeAll {
             $waited = 0
             if ($When -eq 'connected') { $null = Get-WfReceiverTicks $pair -Count 3 -After $start; $waited = 4 }
             $c0 = Get-WfNetnsCounter -Netns $Path.SenderNetns -Name TcpRetransSegs, TcpOutSegs
+            $ruleAtStart = if ($RuleName) { Get-WfLimit -Name $RuleName } else { Get-WfLimit -Pid $pair.Receiver.Pid }
             $ticks = Get-WfReceiverTicks $pair -Count $Seconds -After $start
             $c1 = Get-WfNetnsCounter -Netns $Path.SenderNetns -Name TcpRetransSegs, TcpOutSegs
             $ratios = @($ticks | ForEach-Object { $_.bytes / $_.dt / $Rate })
@@ -75,7 +76,7 @@ BeforeAll {
             $retrans = $c1.TcpRetransSegs - $c0.TcpRetransSegs
             $segs = [math]::Max(1, $c1.TcpOutSegs - $c0.TcpOutSegs)
             [pscustomobject]@{
-                Accuracy = $m; Retrans = $retrans; Segments = $segs; Rule = $rule; ShaperAfter = $shaperAfter
+                Accuracy = $m; Retrans = $retrans; Segments = $segs; Rule = $rule; RuleAtStart = $ruleAtStart; ShaperAfter = $shaperAfter
                 Text = "$($m.Text); worst $($m.WorstAfterFirst.ToString('P1')); retrans $retrans / $segs (before: $transition, measured from $waited s); $($rule.Mechanism), dropped $($rule.DroppedPackets)"
             }
         } finally {
@@ -102,6 +103,9 @@ Describe 'A download from a sender this host cannot pace' -Tag Kernel {
         $r.Retrans / $r.Segments | Should -BeLessThan $RetransBound -Because $r.Text
         $r.Rule.Mechanism.HasFlag([Wirefisher.LimitMechanism]::Shaped) | Should -BeTrue -Because $r.Text
         $r.Rule.ShapedBytes | Should -BeGreaterThan (0.9 * $r.Rule.PassedBytes) -Because 'the remote sender is neither local nor paced'
+        # counters only grow (the queue's drops once counted at its mean packet, which moved down with that mean)
+        $r.Rule.DroppedPackets | Should -BeGreaterOrEqual $r.RuleAtStart.DroppedPackets -Because $r.Text
+        $r.Rule.DroppedBytes | Should -BeGreaterOrEqual $r.RuleAtStart.DroppedBytes -Because "$($r.Text); dropped bytes $($r.RuleAtStart.DroppedBytes) -> $($r.Rule.DroppedBytes)"
     }
 
     It 'each connection''s receive window follows its share as the rule gains connections' {
