@@ -82,7 +82,11 @@ Describe 'Removing a limit frees the flow' -Tag Kernel {
             $target = if ($direction -eq 'Ingress') { $pair.Receiver.Pid } else { $pair.Sender.Pid }
             if ($direction -eq 'Egress') { Set-WfLimit -Pid $target -Rate 1MB -Direction Egress }
             $limited = Measure-WfLimitAccuracy $pair -Rate 1MB -Seconds 3
-            $limited.MeanRatio | Should -BeLessOrEqual 1.03 -Because $limited.Text
+            Write-Host "    $direction limited: $($limited.Text)"
+            # a paced sender may run one bucketful (1/8 s of the rate at the default time scale) over the
+            # rate (README, the token bucket): up to 4.2 % of these 3 s. One second of 1.12 made 1.039
+            # (a full run, 2026-12-04); the build before that day showed seconds of 1.07-1.09 here too.
+            $limited.MeanRatio | Should -BeLessOrEqual (1 + 0.125 / 3 + 0.01) -Because $limited.Text
             Remove-WfLimit -Pid $target
             $after = Get-WfReceiverTicks $pair -Count 3 -After ((Get-WfLastTickIndex $pair) + 1)
             $best = ($after | ForEach-Object { $_.bytes / $_.dt } | Measure-Object -Maximum).Maximum
