@@ -59,9 +59,18 @@ internal static class Netns
         return list;
     }
 
-    /// <summary>Runs work on a fresh thread that has entered the namespace (setns is per thread).</summary>
+    /// <summary>
+    /// Runs work on a fresh thread that has entered the namespace (setns is per
+    /// thread), or on this thread if it is in that namespace already: a thread
+    /// costs about a millisecond, and a Set-WfLimit makes several.
+    /// </summary>
     public static void Run(string nsPath, Action work)
     {
+        if (Inode(nsPath) is ulong target and > 0 && target == Inode("/proc/thread-self/ns/net"))
+        {
+            work();
+            return;
+        }
         Exception? failure = null;
         var t = new Thread(() =>
         {

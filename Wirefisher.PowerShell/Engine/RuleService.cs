@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading.Tasks;
 using Wirefisher.Native.Abi;
 using Wirefisher.Native.Loader;
 using Wirefisher.Native.Maps;
@@ -239,13 +240,26 @@ public static class RuleService
     /// </summary>
     private static void Reconcile(RuleStore store, MatchIndex index)
     {
-        using (FileLock.Wait(FileLock.Shaper)) // the rules are read inside it: see ShaperWatch
+        // The pacing iterators and the shaper (ip, tc, tcx links) share no state, and each
+        // tcx link waits out an RCU grace period: the iterators run meanwhile (issue 9: a
+        // fresh Set-WfLimit -Pid spent about 30 of its 55 ms in those two waits).
+        Task repace = Task.Run(WfKernel.Repace);
+        try
         {
-            var rules = Load(store, index, withState: false);
-            Shaping.Sync(rules);
-            if (rules.Any(l => Shaping.IsShaped(l.Rule))) ShaperWatch.EnsureRunning();
+            using (FileLock.Wait(FileLock.Shaper)) // the rules are read inside it: see ShaperWatch
+            {
+                var rules = Load(store, index, withState: false);
+                Shaping.Sync(rules);
+                if (rules.Any(l => Shaping.IsShaped(l.Rule))) ShaperWatch.EnsureRunning();
+            }
         }
-        WfKernel.Repace();
+        catch
+        {
+            // never leave the iterators running behind the caller; the shaper's failure is the one reported
+            try { repace.Wait(); } catch (AggregateException) { }
+            throw;
+        }
+        repace.GetAwaiter().GetResult();
     }
 
     /// <summary>
