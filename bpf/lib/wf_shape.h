@@ -172,13 +172,14 @@ static __always_inline __u32 wf_shape_class(struct __sk_buff *skb, struct wf_tcp
  * receiving end advertises at most its share of the rate (the rule's rate /
  * its clamped connections, wf_state.tcp_conns) times (RTT + WF_CLAMP_QUEUE_US):
  * together they keep at most about that long queued, inside the queue's
- * bound, and have all the window they need to reach the rate. SO_RCVBUF
- * stops autotuning from raising the clamp again. Only connections made after
- * the limit are clamped: TCP never takes back a window it has advertised, so
- * an open connection keeps its window (and the queue alone holds it).
+ * bound, and have all the window they need to reach the rate. Only
+ * connections made after the limit are clamped: TCP never takes back a
+ * window it has advertised, so an open connection keeps its window, and its
+ * ACKs carry the lower one instead (wf_ack_window, which every clamped
+ * connection's ACKs pass through, so a clamp that autotuning raises again
+ * still reaches no sender).
  */
 #define WF_SOL_TCP           6
-#define WF_SO_RCVBUF         8
 #define WF_TCP_WINDOW_CLAMP  10
 /* 60 ms: a receiver may hold its ACK for 40 ms (delayed ACK), and a window
  * with only 40 ms to spare then held a 10 MiB/s download to 0.94 (CI load);
@@ -228,17 +229,18 @@ static __always_inline void wf_listen_note(struct wf_listen_key *k, struct wf_ow
 		bpf_map_delete_elem(&wf_listen, k);
 }
 
-/* ctx: a sockops context or a TCP socket (iter/tcp); window 0 lifts the clamp. */
+/*
+ * ctx: a sockops context or a TCP socket (iter/tcp); window 0 lifts the clamp.
+ * The receive buffer is left to autotuning, as without a limit: a buffer set
+ * with SO_RCVBUF (as this did until 2026-12-04) is capped at
+ * net.core.rmem_max, whose default of 212992 allows a window of about 260 KB,
+ * so a 30 MiB/s download over 20 ms ran at 0.41 of its rate; and it stayed
+ * that small after the limit went.
+ */
 static __always_inline void wf_clamp_set(void *ctx, int window)
 {
-	/* The kernel doubles SO_RCVBUF, and the window it derives from a buffer is
-	 * about 0.63 of it for 1500-byte frames (payload / truesize), so asking for
-	 * 0.8 x window gives about the window; measured here, TCP_WINDOW_CLAMP alone
-	 * did not bound rcv_ssthresh. Lifting asks for the most, which the kernel
-	 * caps at net.core.rmem_max. */
-	int rcvbuf = window ? window / 5 * 4 : 0x3fffffff, clamp = window ? window : 0x3fffffff;
+	int clamp = window ? window : 0x3fffffff;
 
-	bpf_setsockopt(ctx, WF_SOL_SOCKET, WF_SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	bpf_setsockopt(ctx, WF_SOL_TCP, WF_TCP_WINDOW_CLAMP, &clamp, sizeof(clamp));
 }
 
@@ -285,20 +287,17 @@ static __always_inline int wf_clamp_window(const struct wf_rule *r, struct wf_st
 /*
  * Moves a connection's clamp to its share of the rule now (wf_clamp_window)
  * if it is more than 1/8 off, as the rule gains or loses connections
- * (wf_clamp_follow). The buffer is never shrunk, since data the old window let
- * in would be dropped at the socket; a smaller clamp alone bounds the window
- * on this kernel (tcp_set_window_clamp lowers rcv_ssthresh with it), and what
- * was advertised already drains. A larger clamp gets the buffer to hold it.
+ * (wf_clamp_follow), or as autotuning raised it with the buffer. A smaller
+ * clamp bounds the window on this kernel (tcp_set_window_clamp lowers
+ * rcv_ssthresh with it), and what was advertised already drains.
  */
 static __always_inline void wf_clamp_share(void *ctx, struct tcp_sock *tp, const struct wf_rule *r, struct wf_state *s)
 {
 	__u32 want = wf_clamp_window(r, s, tp->srtt_us >> 3, tp->mss_cache), now = tp->window_clamp;
-	int window = want, rcvbuf = want / 5 * 4;
+	int window = want;
 
 	if (want >= now - now / 8 && want <= now + now / 8)
 		return;
-	if (rcvbuf * 2 > tp->inet_conn.icsk_inet.sk.sk_rcvbuf)
-		bpf_setsockopt(ctx, WF_SOL_SOCKET, WF_SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	bpf_setsockopt(ctx, WF_SOL_TCP, WF_TCP_WINDOW_CLAMP, &window, sizeof(window));
 }
 
