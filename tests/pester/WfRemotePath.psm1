@@ -163,10 +163,15 @@ function Get-WfNetnsCounter {
 }
 
 function Get-WfTcpInfo {
-    <# One field of ss -im (snd_wnd, rcv_ssthresh, rb of skmem, ...) for each established TCP connection in a namespace, as numbers. #>
+    <#
+    One field of ss -im (snd_wnd, rcv_ssthresh, rb of skmem, ...) for each established TCP connection in a
+    namespace, as numbers. ss leaves a field out when it is 0 (snd_wnd of a sender that sees a zero window,
+    as a flood's receiver that falls behind advertises), so a connection without it counts as 0.
+    #>
     param([Parameter(Mandatory)] [string] $Netns, [Parameter(Mandatory)] [string] $Field)
-    @(ip netns exec $Netns ss -timH state established 2>$null | Select-String -Pattern "\b$($Field):?(\d+)" -AllMatches |
-        ForEach-Object { $_.Matches } | ForEach-Object { [long]$_.Groups[1].Value })
+    # each connection is a line, then its details on a line that starts with a tab
+    $details = @(ip netns exec $Netns ss -timH state established 2>$null | Where-Object { $_ -match '^\s' })
+    @($details | ForEach-Object { if ($_ -match "\b$($Field):?(\d+)") { [long]$Matches[1] } else { 0L } })
 }
 
 function Measure-WfPathLatency {
