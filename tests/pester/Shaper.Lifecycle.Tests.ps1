@@ -15,6 +15,12 @@ BeforeAll {
 
     function Get-WfIfb { param($Netns) (ip -n $Netns -d link show wf-ifb 2>$null) -join "`n" }
     function Get-WfClasses { param($Netns) @(tc -n $Netns class show dev wf-ifb 2>$null | Where-Object { $_ -match '^class htb 1:(\w+) root' } | ForEach-Object { $Matches[1] }) }
+    function Get-WfIfbStab {
+        # the header bytes the ifb's root qdisc adds to each packet (negative: takes off), or nothing without a size table
+        param($Netns)
+        $stab = (tc -n $Netns -d -j qdisc show dev wf-ifb root | ConvertFrom-Json).PSObject.Properties['stab']
+        if ($stab) { $stab.Value.overhead }
+    }
     function Get-WfShapeLinks { @(Get-ChildItem /sys/fs/bpf/wirefisher -Filter 'shape-*' -ErrorAction SilentlyContinue) }
     function Start-WfReceiver {
         $r = Start-WfTrafficProcess -Netns $veth.B -Arguments @('recv', '--proto', 'tcp', '--bind', '0.0.0.0', '--port', (Get-WfTestPort), '--no-stdin-watch')
@@ -45,6 +51,26 @@ Describe 'The ingress shaper' -Tag Kernel {
         @(Get-WfShapeLinks).Name | Sort-Object | Should -Be @((Get-WfShapeLinks).Name | Where-Object { $_ -notlike '*-out' } | ForEach-Object { $_; "$_-out" } | Sort-Object)
         @(Get-WfShapeLinks).Count | Should -Be 2
         ((Get-WfStatus).IngressShapers -join "`n") | Should -Match ([regex]::Escape($dev))
+        (Get-WfLimit -Pid $r1.Pid).Mechanism.HasFlag([Wirefisher.LimitMechanism]::Shaped) | Should -BeTrue
+    }
+
+    It 'the ifb counts payload: its root takes the headers of IPv4 TCP with timestamps off each packet' {
+        # a size table (tc-stab): htb counted whole frames before, and small segments then got 0.885 of the rate
+        Get-WfIfb $veth.B | Should -Match 'alias wirefisher ingress shaper, stab -66'
+        (Get-WfIfbStab $veth.B) | Should -Be -66
+    }
+
+    It 'an ifb of an earlier version (whole frames counted) is made anew with the size table' {
+        # what a shaper made before 2026-12-04 looks like: the old alias, a root without a size table
+        ip -n $veth.B link set wf-ifb alias 'wirefisher ingress shaper'
+        tc -n $veth.B qdisc del dev wf-ifb root
+        tc -n $veth.B qdisc add dev wf-ifb root handle 1: htb
+        (Get-WfIfbStab $veth.B) | Should -BeNullOrEmpty
+        Set-WfLimit -Pid $r1.Pid -Rate 2MB -Direction Ingress
+        Get-WfIfb $veth.B | Should -Match 'alias wirefisher ingress shaper, stab -66'
+        (Get-WfIfbStab $veth.B) | Should -Be -66
+        @(Get-WfClasses $veth.B).Count | Should -Be 1
+        @(Get-WfShapeLinks).Count | Should -Be 2
         (Get-WfLimit -Pid $r1.Pid).Mechanism.HasFlag([Wirefisher.LimitMechanism]::Shaped) | Should -BeTrue
     }
 
