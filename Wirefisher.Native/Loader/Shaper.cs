@@ -272,8 +272,9 @@ public static unsafe class Shaper
     /// packet's headers once whatever its size: a queue of small segments
     /// (454 bytes on average in a cubic download limited while open, over
     /// 20 ms) spent 15 % of a rate that allowed for full-size segments only
-    /// on headers, and gave 0.885 of the rate; a GRO packet carries the
-    /// headers of 40 segments once. Counting payload, both get the rate.
+    /// on headers, and gave 0.885 of the rate. Counting payload, they get the
+    /// rate; so should a GRO packet, one set of headers for many segments
+    /// (not measured: the test paths turn GRO off).
     /// </summary>
     public static int HeaderBase(bool ether) => AbiConst.ShapeOverhead[1 /* WF_OVH_IP4_TS */] - (ether ? 0 : 14);
 
