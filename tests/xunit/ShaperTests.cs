@@ -35,7 +35,7 @@ public class ShaperTests
     {
         // IPv4 with timestamps is the base: the root takes exactly its headers off, so htb counts payload
         const ulong rate = 10 * 1048576;
-        int overhead = AbiConst.ShapeOverhead[1], headerBase = Shaper.HeaderBase(ether: true);
+        int overhead = AbiConst.ShapeOverhead[1 /* WF_OVH_IP4_TS */], headerBase = Shaper.HeaderBase(ether: true);
         Assert.Equal(overhead, headerBase);
         ulong counted = Shaper.CountedRate(rate, overhead, headerBase, 1500, ether: true);
         double payloadRate = (double)counted / (payload + overhead - headerBase) * payload;
@@ -47,9 +47,9 @@ public class ShaperTests
     public void OtherHeadersAreOffOnlyByWhatTheyHaveBeyondTheBase()
     {
         // IPv6 with timestamps: 20 bytes a packet more than the base, so 388-byte segments get 3.5 % less
-        // (htb counted 66 more a packet before the size table: 0.86 of the rate)
+        // (before the size table htb counted all 86 header bytes a packet: 0.87 of the rate)
         const ulong rate = 1048576;
-        int overhead = AbiConst.ShapeOverhead[3], headerBase = Shaper.HeaderBase(ether: true);
+        int overhead = AbiConst.ShapeOverhead[3 /* WF_OVH_IP6_TS */], headerBase = Shaper.HeaderBase(ether: true);
         ulong counted = Shaper.CountedRate(rate, overhead, headerBase, 1500, ether: true);
         double small = (double)counted / (388 + overhead - headerBase) * 388 / rate;
         Assert.InRange(small, 1 - 20.0 / 388, 1.0);
