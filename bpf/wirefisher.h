@@ -239,11 +239,10 @@ struct wf_tuple {
  * instant; smoothed = smoothed - smoothed/8 + instant/8 per closed window
  * (the first window takes instant as it is). The average (bytes / time
  * since first_ns) and the decay of a quiet flow are worked out when read.
- * Times are CLOCK_MONOTONIC in ns; sockets and processes read it to the tick
- * (wf_now_coarse in lib/wf_account.h: two ticks late at most, 8 ms at
- * HZ=250, the same for every packet, so a 1 s window is within 0.4 %),
- * since the precise clock cost 35-45 ns a packet here, a third of the
- * monitoring, and the coarse helper 20-30 (issue 9). */
+ * Times are CLOCK_MONOTONIC in ns; sockets and processes read it coarse
+ * (bpf_ktime_get_coarse_ns: one tick late at most, 4 ms at HZ=250, so a
+ * 1 s window is within 0.4 %), since the precise clock cost 35-45 ns a
+ * packet here, a third of the monitoring (issue 9). */
 struct wf_rate {
 	__u64 first_ns;
 	__u64 last_ns;

@@ -271,45 +271,11 @@ static __always_inline void wf_sockstat_own(struct wf_sockstat *ss, const struct
 	*(volatile __u64 *)&ss->owner_gen = gen;
 }
 
-/*
- * CLOCK_MONOTONIC in ns to the tick, for the counters (see struct wf_rate),
- * without a helper call per packet: jiffies (the verifier inlines
- * bpf_jiffies64 as one load) times the tick's length, plus what the clock read
- * at jiffies 0, worked out once from bpf_ktime_get_coarse_ns. The kernel
- * moves jiffies on from that same clock (tick_do_update_jiffies64), so the two
- * do not drift apart. One tick is taken off, so a time is never ahead of the
- * clock user space reads (two ticks behind at most, as coarse was one).
- * bpf_ktime_get_coarse_ns per packet cost 20-30 ns of wf_ingress's ~130 above
- * the empty program's (issue 9, 64-byte UDP over veth, 2026-12-04). Without
- * CONFIG_HZ (no kernel config for libbpf to read) it is that call as before.
- */
-extern unsigned int CONFIG_HZ __kconfig __weak;
-__u64 wf_tick_ns;      /* the tick's length; 0 = not worked out yet */
-__u64 wf_jiffies_base; /* the clock at jiffies 0, less a tick (mod 2^64); valid once wf_tick_ns is set */
-
-static __always_inline __u64 wf_now_coarse(void)
-{
-	__u64 tick = *(volatile __u64 *)&wf_tick_ns, base;
-
-	barrier(); /* the tick before the base: the base is written first */
-	base = *(volatile __u64 *)&wf_jiffies_base;
-	if (!tick) {
-		if (!CONFIG_HZ)
-			return bpf_ktime_get_coarse_ns();
-		tick = (1000000000ULL + CONFIG_HZ / 2) / CONFIG_HZ; /* the kernel's TICK_NSEC */
-		base = bpf_ktime_get_coarse_ns() - bpf_jiffies64() * tick - tick;
-		*(volatile __u64 *)&wf_jiffies_base = base; /* two CPUs at once write the same, a tick apart at most */
-		barrier();
-		*(volatile __u64 *)&wf_tick_ns = tick;
-	}
-	return bpf_jiffies64() * tick + base;
-}
-
 /* Counts one packet for its socket (ss NULL: none, or not a full one) and its process. */
 static __always_inline void wf_account(struct wf_sockstat *ss, __u32 dir, __u32 len, int passed)
 {
 	struct wf_flowstat *f;
-	__u64 now = wf_now_coarse(); /* see struct wf_rate */
+	__u64 now = bpf_ktime_get_coarse_ns(); /* see struct wf_rate */
 
 	if (ss)
 		wf_flowstat_add(&ss->f, dir, now, len, passed);
