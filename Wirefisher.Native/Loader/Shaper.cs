@@ -24,11 +24,13 @@ public sealed record ShaperInfo(ulong Netns, string[] Devices, int Classes);
 /// The ingress shaper's user-space half (the kernel half is bpf/lib/wf_shape.h).
 /// In each network namespace it shapes: an ifb device of Wirefisher's own
 /// (<see cref="IfbName"/>, its alias says who made it) with an htb root 1:
-/// that counts each packet less one set of headers (a size table, see
+/// that takes the largest headers off each packet (a size table, see
 /// <see cref="HeaderBase"/>), per rule a class 1:c at the rule's rate and four
-/// leaves under it (one per header size, see WF_SHAPE_* in wirefisher.h), each
-/// with a bfifo bounded to about 100 ms; and a pinned tcx link of wf_shape_in on every other
-/// non-loopback device, listed in wf_devs. No device's own qdiscs are touched.
+/// leaves under it (one per header size, see WF_SHAPE_* in wirefisher.h, each
+/// adding back its own difference, <see cref="LeafOverhead"/>, so that it counts
+/// payload), each with a bfifo bounded to about 100 ms; and a pinned tcx link of
+/// wf_shape_in on every other non-loopback device, listed in wf_devs. No
+/// device's own qdiscs are touched.
 /// </summary>
 public static unsafe class Shaper
 {
@@ -178,7 +180,6 @@ public static unsafe class Shaper
             TearDown(ns, path); // nothing there a download could arrive through
             return;
         }
-        int mtu = feeds.Max(d => d.Mtu);
         bool ether = feeds.Any(d => d.LinkType == "ether");
         int headerBase = HeaderBase(ether);
         string alias = AliasFor(headerBase);
@@ -194,7 +195,7 @@ public static unsafe class Shaper
         uint ifb = own?.Ifindex ?? CreateIfb(path, devices, alias);
         // a new ifb gets its htb root in the same batch as its classes, and has no classes to delete
         string root = own is null ? $"qdisc add dev {IfbName} root handle 1: stab overhead {-headerBase} htb\n" : "";
-        SystemTool.Run(path, "tc", new[] { "-force", "-batch", "-" }, root + ClassScript(rules, mtu, ether, headerBase, own is null ? new List<uint>() : ClassMinors(path)));
+        SystemTool.Run(path, "tc", new[] { "-force", "-batch", "-" }, root + ClassScript(rules, own is null ? new List<uint>() : ClassMinors(path)));
 
         var linked = LinkPins().Where(p => p.Netns == ns).ToList();
         using var devs = new BpfMap<WfDevKey, WfDev>(BpfNames.MapDevs);
@@ -233,26 +234,26 @@ public static unsafe class Shaper
 
     /// <summary>
     /// tc commands that make the classes match the rules: each rule's class at
-    /// the rule's rate in counted bytes for the largest header (so it bounds a
-    /// mix of kinds), each leaf at the rate for its header size, borrowing all
-    /// of it from the class; then the classes of rules that are gone are deleted.
+    /// the rule's rate, each leaf at the rate too, borrowing all of it from the
+    /// class, with its header size's <see cref="LeafOverhead"/>, so that a leaf
+    /// counts exactly the payload; then the classes of rules that are gone are
+    /// deleted. The class counts what the root does (payload, less up to 32
+    /// bytes a packet for smaller headers), so it binds no single kind of
+    /// traffic, and bounds a mix of kinds within that.
     /// </summary>
-    private static string ClassScript(IReadOnlyCollection<ShapedRule> rules, int mtu, bool ether, int headerBase, List<uint> existing)
+    private static string ClassScript(IReadOnlyCollection<ShapedRule> rules, List<uint> existing)
     {
         var sb = new StringBuilder();
         var wanted = rules.Select(r => r.Class).ToHashSet();
         foreach (ShapedRule r in rules)
         {
-            var leafRates = Enumerable.Range(0, AbiConst.ShapeOverhead.Length)
-                .Select(k => CountedRate(r.Rate, AbiConst.ShapeOverhead[k] - (ether ? 0 : 14), headerBase, mtu, ether)).ToArray();
-            ulong top = leafRates.Max();
-            ulong burst = Burst(top);
-            sb.Append(CultureInfo.InvariantCulture, $"class replace dev {IfbName} parent 1: classid 1:{r.Class:x} htb rate {top * 8}bit ceil {top * 8}bit burst {burst} cburst {burst} quantum 1514\n");
-            for (int k = 0; k < leafRates.Length; k++)
+            ulong burst = Burst(r.Rate);
+            ulong limit = Math.Clamp((ulong)(r.Rate * QueueSeconds), MinQueueBytes, MaxQueueBytes);
+            sb.Append(CultureInfo.InvariantCulture, $"class replace dev {IfbName} parent 1: classid 1:{r.Class:x} htb rate {r.Rate * 8}bit ceil {r.Rate * 8}bit burst {burst} cburst {burst} quantum 1514\n");
+            for (int k = 0; k < AbiConst.ShapeOverhead.Length; k++)
             {
                 uint leaf = r.Class | (uint)(k + 1) << AbiConst.ShapeKindShift;
-                ulong limit = Math.Clamp((ulong)(leafRates[k] * QueueSeconds), MinQueueBytes, MaxQueueBytes);
-                sb.Append(CultureInfo.InvariantCulture, $"class replace dev {IfbName} parent 1:{r.Class:x} classid 1:{leaf:x} htb rate 8bit ceil {leafRates[k] * 8}bit cburst {Burst(leafRates[k])} quantum 1514\n");
+                sb.Append(CultureInfo.InvariantCulture, $"class replace dev {IfbName} parent 1:{r.Class:x} classid 1:{leaf:x} htb rate 8bit ceil {r.Rate * 8}bit overhead {LeafOverhead(k)} cburst {burst} quantum 1514\n");
                 sb.Append(CultureInfo.InvariantCulture, $"qdisc replace dev {IfbName} parent 1:{leaf:x} handle {leaf:x}: bfifo limit {limit}\n");
             }
         }
@@ -266,9 +267,10 @@ public static unsafe class Shaper
 
     /// <summary>
     /// The header bytes the ifb's root takes off each packet before htb counts
-    /// it (a size table, tc-stab: "stab overhead -N"): those of IPv4 TCP with
-    /// timestamps, as Linux senders send it, with the Ethernet header if the
-    /// feeding devices have one. A limit counts payload, and htb counts one
+    /// it (a size table, tc-stab: "stab overhead -N"): the largest it shapes,
+    /// IPv6 TCP with timestamps, with the Ethernet header if the feeding
+    /// devices have one; each leaf adds back what its own headers are smaller
+    /// (<see cref="LeafOverhead"/>). A limit counts payload, and htb counts one
     /// packet's headers once whatever its size: a queue of small segments
     /// (454 bytes on average in a cubic download limited while open, over
     /// 20 ms) spent 15 % of a rate that allowed for full-size segments only
@@ -276,21 +278,15 @@ public static unsafe class Shaper
     /// rate; so should a GRO packet, one set of headers for many segments
     /// (not measured: the test paths turn GRO off).
     /// </summary>
-    public static int HeaderBase(bool ether) => AbiConst.ShapeOverhead[1 /* WF_OVH_IP4_TS */] - (ether ? 0 : 14);
+    public static int HeaderBase(bool ether) => AbiConst.ShapeOverhead.Max() - (ether ? 0 : 14);
 
     /// <summary>
-    /// The rate htb must give a leaf whose packets have this header size
-    /// (overhead, as the ifb sees it) so that they carry rate payload bytes per
-    /// second, when the root counts each packet less headerBase bytes: exact
-    /// for headerBase's kind at any packet size; for the others, exact for
-    /// full-size segments and off by (overhead - headerBase) / payload for
-    /// smaller ones (IPv6 with timestamps: +20 bytes a packet).
+    /// What a leaf adds to each packet's length after the root's size table
+    /// took HeaderBase off (htb's "overhead", per class): how much smaller
+    /// than the largest its kind's headers are (WF_OVH_*: 32, 20, 12, 0), so
+    /// that the leaf counts a packet's payload exactly, whatever its size.
     /// </summary>
-    public static ulong CountedRate(ulong rate, int overhead, int headerBase, int mtu, bool ether)
-    {
-        int payload = mtu - (overhead - (ether ? 14 : 0));
-        return (ulong)Math.Ceiling((double)rate * (payload + overhead - headerBase) / payload);
-    }
+    public static int LeafOverhead(int kind) => AbiConst.ShapeOverhead.Max() - AbiConst.ShapeOverhead[kind];
 
     /// <summary>The ifb's alias: who made it, and the headers its root takes off each packet.</summary>
     private static string AliasFor(int headerBase) => $"{IfbAlias}, stab -{headerBase}";
