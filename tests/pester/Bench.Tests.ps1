@@ -63,6 +63,8 @@ Describe 'bench/Measure-Monitoring.ps1 -Quick' -Tag Kernel {
 Describe 'bench/Measure-LimitAccuracy.ps1 and Measure-RemoteIngress.ps1 -Quick' -Tag Kernel {
     BeforeAll {
         $env:WIREFISHER_BENCH_OUT = Join-Path $TestDrive 'acc'
+        # what was there before the benches ran (a killed run of another script may have left some) is not theirs
+        $script:nsBefore = @(ip netns list | ForEach-Object { (-split $_)[0] } | Where-Object { $_ -match '^(wfacc|wfr)\d+' })
         $script:log = & dotnet pwsh -NoProfile -NonInteractive -File "$root/bench/Measure-LimitAccuracy.ps1" -Quick 2>&1 | Out-String
         $script:exit = $LASTEXITCODE
         $script:rlog = & dotnet pwsh -NoProfile -NonInteractive -File "$root/bench/Measure-RemoteIngress.ps1" -Quick 2>&1 | Out-String
@@ -101,7 +103,8 @@ Describe 'bench/Measure-LimitAccuracy.ps1 and Measure-RemoteIngress.ps1 -Quick' 
     }
 
     It 'leaves no rule, namespace, qdisc or device behind' {
-        @(ip netns list | Where-Object { $_ -match '^(wfacc|wfr)\d+' }).Count | Should -Be 0
+        $left = @(ip netns list | ForEach-Object { (-split $_)[0] } | Where-Object { $_ -match '^(wfacc|wfr)\d+' -and $_ -notin $nsBefore })
+        $left | Should -BeNullOrEmpty -Because "the benches' namespaces go with them ($($nsBefore.Count) were there before)"
         @(ip -o link show | Where-Object { $_ -match 'wfacc\d+' }).Count | Should -Be 0
         Test-Path /sys/fs/bpf/wirefisher/wf_rules | Should -BeFalse -Because 'the benchmarks disable Wirefisher at their end'
     }
