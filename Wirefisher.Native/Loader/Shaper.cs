@@ -278,7 +278,7 @@ public static unsafe class Shaper
     /// rate; so should a GRO packet, one set of headers for many segments
     /// (not measured: the test paths turn GRO off).
     /// </summary>
-    public static int HeaderBase(bool ether) => AbiConst.ShapeOverhead.Max() - (ether ? 0 : 14);
+    public static int HeaderBase(bool ether) => LargestHeader - (ether ? 0 : 14);
 
     /// <summary>
     /// What a leaf adds to each packet's length after the root's size table
@@ -286,7 +286,10 @@ public static unsafe class Shaper
     /// than the largest its kind's headers are (WF_OVH_*: 32, 20, 12, 0), so
     /// that the leaf counts a packet's payload exactly, whatever its size.
     /// </summary>
-    public static int LeafOverhead(int kind) => AbiConst.ShapeOverhead.Max() - AbiConst.ShapeOverhead[kind];
+    public static int LeafOverhead(int kind) => LargestHeader - AbiConst.ShapeOverhead[kind];
+
+    /// <summary>The largest headers a leaf shapes, with Ethernet: IPv6 TCP with timestamps (WF_OVH_IP6_TS).</summary>
+    private static readonly int LargestHeader = AbiConst.ShapeOverhead.Max();
 
     /// <summary>The ifb's alias: who made it, and the headers its root takes off each packet.</summary>
     private static string AliasFor(int headerBase) => $"{IfbAlias}, stab -{headerBase}";
