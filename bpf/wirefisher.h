@@ -37,8 +37,10 @@
  * htb class per rule queues it to the rule's rate. Handles in that htb:
  * root 1:, rule class 1:c (c = wf_rule.shape_class, 1..WF_SHAPE_MAX), and under
  * it one leaf per header size, 1:(c | k << WF_SHAPE_KIND_SHIFT), k = 1 + WF_OVH_*,
- * so that each leaf's rate can allow for the headers htb counts (the rule's
- * rate is payload). skb->priority names the leaf, which is how htb classifies. */
+ * so that each leaf can add back what its headers are smaller than the largest,
+ * which the ifb's root takes off every packet: htb then counts payload, as the
+ * rule's rate does (Shaper.cs, HeaderBase and LeafOverhead). skb->priority
+ * names the leaf, which is how htb classifies. */
 #define WF_SHAPE_MAX         0x0fff
 #define WF_SHAPE_KIND_SHIFT  12
 #define WF_SHAPE_MAJOR       0x10000   /* htb major 1, in skb->priority's upper half */

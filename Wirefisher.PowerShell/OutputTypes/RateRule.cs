@@ -35,7 +35,7 @@ public sealed class RateRule
     public ulong DroppedBytes { get; internal set; }
     /// <summary>Packets the bucket dropped, plus those its shaper queue had no room for.</summary>
     public ulong DroppedPackets { get; internal set; }
-    /// <summary>Bytes waiting in the rule's shaper queues now (ingress; wire bytes).</summary>
+    /// <summary>Bytes waiting in the rule's shaper queues now (ingress; each packet less the largest headers, 86 bytes: about its payload).</summary>
     public ulong QueuedBytes { get; internal set; }
     /// <summary>Of PassedBytes: sent by TCP senders on this host that Wirefisher paces.</summary>
     public ulong PacedBytes { get; internal set; }
