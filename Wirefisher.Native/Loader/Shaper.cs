@@ -126,7 +126,8 @@ public static unsafe class Shaper
                 if (k < 0 || k >= AbiConst.ShapeOverhead.Length) continue;
                 ulong drops = U64(q, "drops");
                 // The queue counts drops in packets, and keeps no size of them. Each counts as a
-                // full-size segment of its leaf's headers (an upper bound, exact for bulk TCP):
+                // full-size segment of its leaf's headers (exact for bulk TCP in single segments, more
+                // for small ones, less for a GRO super-packet of many segments, which drops as one):
                 // a fixed size, so that the count only grows, as a counter must (an estimate from
                 // the queue's mean packet moved down as that mean did: 629,303 -> 349,718 bytes).
                 ulong payload = (ulong)Math.Max(0, (int)mtu + 14 - AbiConst.ShapeOverhead[k]);

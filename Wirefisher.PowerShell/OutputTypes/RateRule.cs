@@ -31,7 +31,7 @@ public sealed class RateRule
     public ulong Burst { get; internal set; }
     public ulong PassedBytes { get; internal set; }
     public ulong PassedPackets { get; internal set; }
-    /// <summary>Payload bytes the bucket dropped, plus those its shaper queue dropped, counted as full-size segments (the queue keeps no sizes).</summary>
+    /// <summary>Payload bytes the bucket dropped, plus those its shaper queue dropped, counted as full-size segments (the queue keeps no sizes; a GRO super-packet counts as one).</summary>
     public ulong DroppedBytes { get; internal set; }
     /// <summary>Packets the bucket dropped, plus those its shaper queue had no room for.</summary>
     public ulong DroppedPackets { get; internal set; }

@@ -82,11 +82,17 @@ BeforeAll {
             }
             $transition = $c0.TcpRetransSegs - $cStart.TcpRetransSegs
             $rule = if ($RuleName) { Get-WfLimit -Name $RuleName } else { Get-WfLimit -Pid $pair.Receiver.Pid }
+            # what went through the shaper (it goes with the last limit): segments (a qdisc counts each of a
+            # super-packet's) and packets (the ifb counts each once)
+            $queue = @(ip netns exec $Path.ReceiverNetns tc -s -j qdisc show dev wf-ifb 2>$null | ConvertFrom-Json | Where-Object { $_.PSObject.Properties['root'] -and $_.root })
+            $ifb = @(ip -n $Path.ReceiverNetns -j -s link show wf-ifb 2>$null | ConvertFrom-Json)
+            $global:LASTEXITCODE = 0
             $retrans = $c1.TcpRetransSegs - $c0.TcpRetransSegs
             $segs = [math]::Max(1, $c1.TcpOutSegs - $c0.TcpOutSegs)
             [pscustomobject]@{
                 Accuracy = $m; Retrans = $retrans; Segments = $segs; Rule = $rule; RuleAtStart = $ruleAtStart; ShaperAfter = $shaperAfter
                 Outstanding = $outstanding
+                QueueSegments = $(if ($queue) { [long]$queue[0].packets } else { 0 }); QueuePackets = $(if ($ifb) { [long]$ifb[0].stats64.tx.packets } else { 0 })
                 Text = "$($m.Text); worst $($m.WorstAfterFirst.ToString('P1')); retrans $retrans / $segs (before: $transition, measured from $waited s); $($rule.Mechanism), dropped $($rule.DroppedPackets)" +
                     $(if ($outstanding) { "; unacknowledged at the limit $([math]::Round($outstanding / 1KB)) KiB" })
             }
@@ -241,6 +247,26 @@ Describe 'A download from a sender this host cannot pace' -Tag Kernel {
             Remove-WfLimit -Pid $limited.Receiver.Pid -ErrorAction SilentlyContinue
             Stop-WfTrafficPair $limited; Stop-WfTrafficPair $free
         }
+    }
+}
+
+Describe 'A receiver whose device hands it super-packets (GRO and TSO, as a NIC does)' -Tag Kernel {
+    # The other paths turn offloads off so that every packet is one segment. A NIC merges what comes
+    # in a burst (GRO), and the shaper's queue then holds packets of many segments with one set of
+    # headers: the ifb's size table must count each as its payload, as it does a single segment.
+    BeforeAll { $script:path = New-WfRemotePath -SuperPackets }
+    AfterAll { Remove-WfRemotePath $script:path }
+
+    It 'TCP at <Rate> B/s, limit set <When>: queued to the rate, each super-packet counted as its payload' -ForEach @(
+        @{ Rate = 1MB; When = 'connected' }, @{ Rate = 10MB; When = 'first' }) {
+        $r = Measure-WfRemoteDownload -Path $path -Rate $Rate -When $When
+        $text = "$($r.Text); the queue took $($r.QueueSegments) segments in $($r.QueuePackets) packets"
+        Write-Host "    remote, super-packets, $($Rate / 1MB) MiB/s, limit set $($When): $text"
+        $r.QueueSegments / [math]::Max(1, $r.QueuePackets) | Should -BeGreaterThan 2 -Because "the receiver was to get super-packets ($text)"
+        $r.Accuracy.MeanRatio | Should -BeGreaterOrEqual 0.98 -Because $text
+        $r.Accuracy.MeanRatio | Should -BeLessOrEqual 1.02 -Because $text
+        $r.Accuracy.WorstAfterFirst | Should -BeLessOrEqual 0.10 -Because $text
+        $r.Retrans / $r.Segments | Should -BeLessThan 0.01 -Because $text
     }
 }
 

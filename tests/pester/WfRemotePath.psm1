@@ -42,8 +42,12 @@ function New-WfRemotePath {
         [ValidateLength(1, 11)] [string] $Prefix = "wfr$(Get-Random -Maximum 9999)",
         [ValidateRange(0, 5000)] [int] $DelayMs = 0,
         # the sender's (and receiver's) TCP congestion control; default: the host's (new namespaces inherit it)
-        [string] $CongestionControl
+        [string] $CongestionControl,
+        # the receiving leg keeps its offloads and the receiver's device aggregates (GRO), as a NIC does:
+        # the receiver gets super-packets of many segments; not with a delay line, which cannot carry them
+        [switch] $SuperPackets
     )
+    if ($SuperPackets -and $DelayMs -gt 0) { throw 'New-WfRemotePath: -SuperPackets cannot pass a delay line (it forwards MTU-sized frames)' }
     $s = "$Prefix-s"; $r = "$Prefix-r"; $c = "$Prefix-c"; $d = if ($DelayMs -gt 0) { "$Prefix-d" }
     $path = [pscustomobject]@{
         SenderNetns = $s; RouterNetns = $r; ReceiverNetns = $c; DelayNetns = $d
@@ -80,11 +84,17 @@ function New-WfRemotePath {
         if ($d) { $links[$d] = @("$Prefix-dr", "$Prefix-dc") }
         # The receiving leg carries MTU-sized frames with full checksums, with or without
         # the delay line (which cannot pass super-packets or partial checksums), so both
-        # paths hand the receiver the same packets, as a NIC on a 1500-byte link would.
+        # paths hand the receiver the same packets, as a NIC on a 1500-byte link would without GRO
+        # (-SuperPackets: with it).
         $rxLeg = @(($r, "$Prefix-rc"), ($c, "$Prefix-cr"))
         if ($d) { $rxLeg += , ($d, "$Prefix-dr"); $rxLeg += , ($d, "$Prefix-dc") }
-        foreach ($leg in $rxLeg) {
-            Invoke-WfNative ip netns exec $leg[0] ethtool -K $leg[1] tso off gso off gro off tx off rx off
+        if ($SuperPackets) {
+            # the router sends what the sender's TSO made whole, and the receiver merges what comes in bursts
+            Invoke-WfNative ip netns exec $c ethtool -K "$Prefix-cr" gro on
+        } else {
+            foreach ($leg in $rxLeg) {
+                Invoke-WfNative ip netns exec $leg[0] ethtool -K $leg[1] tso off gso off gro off tx off rx off
+            }
         }
         if ($d) {
             # D is a wire: no addresses, no router solicitations of its own
