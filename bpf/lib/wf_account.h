@@ -16,6 +16,8 @@ struct wf_sockstat {
 	__u64 owner_gen;   /* wf_owner_gen + 1 when tgid was copied from the owner; 0 = never */
 	__u32 tgid;        /* the owner's, 0 = no known owner */
 	__u32 proc_slot;   /* 1 + tgid's slot in wf_procs, 0 = not looked up yet */
+	__u32 ack_edge;    /* a shaped receiver's: the right edge its last ACK showed (lib/wf_shape.h, wf_ack_window) */
+	__u32 ack_edge_set;
 	struct wf_flowstat f;
 	struct wf_match match;
 };

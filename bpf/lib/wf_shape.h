@@ -311,17 +311,29 @@ static __always_inline void wf_clamp_share(void *ctx, struct tcp_sock *tp, const
  * no more than it; the receiver still takes what the larger window let in.
  * The header checksum is fixed up with bpf_l4_csum_replace (which leaves a
  * checksum the device completes alone). SYNs carry an unscaled window: left alone.
+ *
+ * The right edge (ACK + window) moves a quarter of the share (a segment at
+ * least) at a time: the receiver's side of silly-window avoidance (RFC 9293
+ * 3.8.6.2.2), which a window set per ACK bypasses. The window left stays over
+ * 3/4 of the share, so over RTT for paths under ~180 ms (WF_CLAMP_QUEUE_US). A
+ * sender retransmits as much as its window allows, a piece under a segment if
+ * that is all (tcp_retransmit_skb), and an edge that moved with every ACK
+ * opened exactly what the ACK had acknowledged: the refill after a limit's
+ * onset went on in the same small pieces round after round (8-776 bytes,
+ * ~2.5 retransmissions a lost segment, tcpdump of the sender on 2026-12-04).
  */
 static __always_inline void wf_ack_window(struct __sk_buff *skb, __u32 off)
 {
 	struct bpf_sock *bsk = skb->sk;
 	struct tcp_options_received *ro;
 	struct tcp_sock *tp;
+	struct wf_sockstat *ss;
 	struct wf_owner *o;
 	struct wf_rule *r;
 	struct wf_state *s;
 	struct tcphdr th;
-	__u32 l4, rid, want, wscale, win;
+	__u32 l4, rid, want, wscale, win, ack, edge, units, step;
+	__s32 ahead;
 	__u16 nwin;
 	__u8 b;
 
@@ -355,11 +367,26 @@ static __always_inline void wf_ack_window(struct __sk_buff *skb, __u32 off)
 	want = wf_clamp_window(r, s, tp->srtt_us >> 3, tp->mss_cache);
 	ro = &tp->rx_opt;
 	barrier_var(ro); /* so the bitfield's offset is taken within rx_opt, not added to it again */
-	wscale = BPF_CORE_READ_BITFIELD_PROBED(ro, rcv_wscale);
+	wscale = BPF_CORE_READ_BITFIELD_PROBED(ro, rcv_wscale) & 15;
 	win = (__u32)bpf_ntohs(th.window) << wscale;
+	ack = bpf_ntohl(th.ack_seq);
+	edge = ack + (win <= want ? win : want);
+	ss = bpf_sk_storage_get(&WF_MAP_FLOW, bsk, 0, 0);
+	if (ss) {
+		ahead = (__s32)(edge - ss->ack_edge);
+		/* held while the window left is over 3/4 of the share and a segment (and the unit that
+		 * rounding takes off): the sender gets room in steps, and cuts a segment once a step */
+		step = want / 4 > tp->mss_cache + (1U << wscale) ? want / 4 : tp->mss_cache + (1U << wscale);
+		if (win > want && ss->ack_edge_set && ahead > 0 && ahead < (__s32)step &&
+		    (__s32)(ss->ack_edge - ack) >= (__s32)(want / 2))
+			edge = ss->ack_edge;
+		ss->ack_edge = edge;
+		ss->ack_edge_set = 1;
+	}
 	if (win <= want)
-		return;
-	nwin = bpf_htons((__u16)((want >> wscale) ? (want >> wscale) : 1));
+		return; /* TCP's own window is the smaller one */
+	units = (edge - ack) >> wscale;
+	nwin = bpf_htons((__u16)(units ? (units < 0xffff ? units : 0xffff) : 1));
 	bpf_l4_csum_replace(skb, l4 + offsetof(struct tcphdr, check), th.window, nwin, sizeof(nwin));
 	bpf_skb_store_bytes(skb, l4 + offsetof(struct tcphdr, window), &nwin, sizeof(nwin), 0);
 }
