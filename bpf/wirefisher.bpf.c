@@ -399,6 +399,7 @@ int wf_iter_index(struct bpf_iter__tcp *ctx)
 {
 	struct sock_common *skc = ctx->sk_common;
 	struct tcp_sock *tp = wf_iter_tcp_sock(skc);
+	struct wf_sockstat *ss;
 	struct wf_tuple t;
 	struct wf_owner *o;
 	struct wf_state *s;
@@ -418,8 +419,14 @@ int wf_iter_index(struct bpf_iter__tcp *ctx)
 		return 0;
 	/* count the connections to clamp first, so wf_iter_pace gives each its share */
 	wf_clamp_uncount(o);
-	if (skc->skc_state == BPF_TCP_ESTABLISHED && wf_shaped_rule(&m, &rid) && (s = wf_state_of(rid)))
+	ss = bpf_sk_storage_get(&WF_MAP_FLOW, (struct sock *)tp, 0, 0);
+	if (skc->skc_state == BPF_TCP_ESTABLISHED && wf_shaped_rule(&m, &rid) && (s = wf_state_of(rid))) {
 		wf_clamp_count(o, rid, s);
+		if (!(o->flags & WF_OWNER_WINDOW))
+			wf_onset_note(ss); /* open before its limit: what it was sent before it knew may pass (lib/wf_shape.h) */
+	} else if (ss) {
+		ss->onset = WF_ONSET_NONE;
+	}
 	return 0;
 }
 
@@ -570,13 +577,18 @@ int wf_shape_in(struct __sk_buff *skb)
 {
 	struct wf_dev *dev = wf_shaped_dev(skb);
 	struct wf_tcp_pkt p = {};
+	int onset = 0;
 	__u32 cls;
 
 	if (!dev || !dev->ifb_ifindex || !wf_parse_tcp(skb, dev->l2_len, &p) || !p.payload)
 		return TCX_NEXT;
-	cls = wf_shape_class(skb, &p);
+	cls = wf_shape_class(skb, &p, &onset);
 	if (!cls)
 		return TCX_NEXT;
+	if (onset) { /* sent before its sender could know of the limit: on unqueued, and its bucket lets it by */
+		skb->priority = WF_SHAPE_MAJOR | cls | (WF_SHAPE_ONSET << WF_SHAPE_KIND_SHIFT);
+		return TCX_NEXT;
+	}
 	skb->priority = WF_SHAPE_MAJOR | cls | ((p.ovh + 1) << WF_SHAPE_KIND_SHIFT);
 	return bpf_redirect(dev->ifb_ifindex, 0);
 }

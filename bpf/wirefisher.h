@@ -44,6 +44,9 @@
 #define WF_SHAPE_MAX         0x0fff
 #define WF_SHAPE_KIND_SHIFT  12
 #define WF_SHAPE_MAJOR       0x10000   /* htb major 1, in skb->priority's upper half */
+/* The kind in skb->priority of a packet of a shaped connection that is let through
+ * unqueued, as its sender sent it before it could know of the limit (lib/wf_shape.h). */
+#define WF_SHAPE_ONSET       0xf
 #define WF_OVH_IP4     0 /* IPv4 + TCP, no options */
 #define WF_OVH_IP4_TS  1 /* IPv4 + TCP with timestamps (Linux senders) */
 #define WF_OVH_IP6     2
@@ -76,6 +79,7 @@
 #define WF_VIA_BUCKET 0 /* only the bucket held it (UDP, or a TCP sender nobody paced or shaped) */
 #define WF_VIA_PACED  1 /* its sender on this host is paced */
 #define WF_VIA_SHAPED 2 /* it came through the rule's htb class */
+#define WF_VIA_ONSET  3 /* in flight when its limit came (WF_SHAPE_ONSET): passes, costs the bucket nothing */
 
 /* Directions (wf_rule_key.dir). */
 #define WF_DIR_INGRESS 0
@@ -311,7 +315,7 @@ struct wf_state {
 	__u64 tat_ns;
 	struct wf_rate rate;
 	__u64 paced_bytes;  /* of rate.bytes: arrived WF_VIA_PACED */
-	__u64 shaped_bytes; /* of rate.bytes: arrived WF_VIA_SHAPED */
+	__u64 shaped_bytes; /* of rate.bytes: arrived WF_VIA_SHAPED or WF_VIA_ONSET */
 	__s64 tcp_conns;    /* INGRESS: its TCP connections whose window is clamped (atomics, see wf_shape.h) */
 };
 

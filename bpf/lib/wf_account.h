@@ -18,6 +18,11 @@ struct wf_sockstat {
 	__u32 proc_slot;   /* 1 + tgid's slot in wf_procs, 0 = not looked up yet */
 	__u32 ack_edge;    /* a shaped receiver's: the right edge its last ACK showed (lib/wf_shape.h, wf_ack_window) */
 	__u32 ack_edge_set;
+	__u32 onset;       /* WF_ONSET_* (lib/wf_shape.h) */
+	__u32 onset_edge;  /* WF_ONSET_TS: the right edge TCP showed in the first lowered ACK */
+	__u32 onset_tsval; /* WF_ONSET_TS: that ACK's TCP timestamp */
+	__u32 pad;
+	__u64 onset_ns;    /* WF_ONSET_SEEN: since when */
 	struct wf_flowstat f;
 	struct wf_match match;
 };

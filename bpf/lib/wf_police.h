@@ -72,7 +72,7 @@ static __always_inline int wf_verdict(const struct wf_rule *r, struct wf_state *
 		s->tat_frac = 0;
 	}
 	debt = s->tat_ns - now;
-	if ((r->flags & WF_RULE_WATCH_ONLY) || debt <= r->burst_ns)
+	if ((r->flags & WF_RULE_WATCH_ONLY) || debt <= r->burst_ns || via == WF_VIA_ONSET)
 		return WF_PASS;
 	if (via != WF_VIA_BUCKET && debt <= 2 * r->burst_ns)
 		return WF_PASS_CN;
@@ -83,7 +83,9 @@ static __always_inline int wf_verdict(const struct wf_rule *r, struct wf_state *
 static __always_inline void wf_charge(const struct wf_rule *r, struct wf_state *s, __u64 now, __u32 len,
 				      __u32 via, int passed)
 {
-	if (passed) {
+	if (passed && via == WF_VIA_ONSET) {
+		s->shaped_bytes += len; /* sent before its sender knew of the limit: no debt */
+	} else if (passed) {
 		__u64 cost = (__u64)len * r->ns_per_byte; /* len < 2^20, ns_per_byte < 2^36 */
 		__u64 frac = (__u64)s->tat_frac + (cost & ((1ULL << WF_FP_SHIFT) - 1));
 
@@ -107,7 +109,7 @@ static __always_inline int wf_shaped(__u32 priority, const struct wf_rule *r)
 static __always_inline __u32 wf_via(const struct wf_rule *r, __u32 dir, int paced, __u32 priority)
 {
 	if (dir == WF_DIR_INGRESS && wf_shaped(priority, r))
-		return WF_VIA_SHAPED;
+		return ((priority >> WF_SHAPE_KIND_SHIFT) & 0xf) == WF_SHAPE_ONSET ? WF_VIA_ONSET : WF_VIA_SHAPED;
 	return paced ? WF_VIA_PACED : WF_VIA_BUCKET;
 }
 

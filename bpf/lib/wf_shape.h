@@ -78,11 +78,28 @@ struct wf_tcp_pkt {
 	__u32 family;            /* 2 or 10 */
 	__u32 payload;
 	__u32 ovh;               /* WF_OVH_* */
+	__u32 seq;               /* of its first payload byte */
+	__u32 tsecr;             /* has_ts: the timestamp it echoes (the newest ACK's its sender had) */
+	__u32 has_ts;
 };
+
+/* The TCP timestamp option where Linux (and Windows) put it, first after two NOPs:
+ * *val and *ecr; 0 if it is not there. */
+static __always_inline int wf_tcp_ts(struct __sk_buff *skb, __u32 l4, __u32 doff, __u32 *val, __u32 *ecr)
+{
+	__u8 o[12];
+
+	if (doff * 4 < 32 || bpf_skb_load_bytes(skb, l4 + 20, o, sizeof(o)) || o[0] != 1 || o[1] != 1 || o[2] != 8 ||
+	    o[3] != 10)
+		return 0;
+	*val = (__u32)o[4] << 24 | (__u32)o[5] << 16 | (__u32)o[6] << 8 | o[7];
+	*ecr = (__u32)o[8] << 24 | (__u32)o[9] << 16 | (__u32)o[10] << 8 | o[11];
+	return 1;
+}
 
 static __always_inline int wf_parse_tcp(struct __sk_buff *skb, __u32 off, struct wf_tcp_pkt *p)
 {
-	__u32 la[4] = {}, ra[4] = {}, family, l4, iplen;
+	__u32 la[4] = {}, ra[4] = {}, family, l4, iplen, val;
 	struct tcphdr th;
 	int ts;
 
@@ -125,13 +142,79 @@ static __always_inline int wf_parse_tcp(struct __sk_buff *skb, __u32 off, struct
 		p->t.ipv6.dport = th.dest;
 	}
 	p->payload = iplen > th.doff * 4 ? iplen - th.doff * 4 : 0;
+	p->seq = bpf_ntohl(th.seq);
+	p->has_ts = wf_tcp_ts(skb, l4, th.doff, &val, &p->tsecr);
 	ts = th.doff * 4 >= 32; /* 12 bytes of options: timestamps, as Linux senders send them */
 	p->ovh = family == 2 ? (ts ? WF_OVH_IP4_TS : WF_OVH_IP4) : (ts ? WF_OVH_IP6_TS : WF_OVH_IP6);
 	return wf_tuple_fill(&p->peer, family, la, ra, bpf_ntohs(th.dest), bpf_ntohs(th.source), 0);
 }
 
-/* The htb class of the rule that shapes this connection's incoming data, or 0. */
-static __always_inline __u32 wf_shape_class(struct __sk_buff *skb, struct wf_tcp_pkt *p)
+/*
+ * The onset of a limit on a connection that was open before it (lib/wf_shape.h,
+ * wf_onset_*). Its sender may have sent up to the right edge of the last
+ * window it was shown: megabytes on a fast path, which were on their way
+ * when the limit came. The queue held 100 ms of the rate of that and dropped
+ * the rest, which the sender then sent again, a share of window at a time
+ * (10.8 MB unacknowledged, 14.1 MB retransmitted over 15 s at 1 MiB/s, four
+ * connections over 20 ms, 2026-12-04). Now that data passes unqueued and costs
+ * the bucket nothing (WF_VIA_ONSET): it has crossed the network already, and
+ * the limit holds from the sender's next window on, one round trip later.
+ * Which packets those are: until the first lowered ACK goes out (its ACKs
+ * are lowered from when the connection is counted as shaped, wf_ack_window;
+ * the egress program may come a little later), every packet up to the edge
+ * TCP shows now (rcv_wup + rcv_wnd), for a second at most. After it, only
+ * those up to the edge in that ACK that echo an older timestamp than
+ * that ACK's: a sender echoes the newest ACK it has, so the others were sent
+ * after it could read a lowered window. Without timestamps nothing passes
+ * after the first lowered ACK. (The edge alone let the sender send anew up
+ * to TCP's old edge, megabytes, at the lowered window unqueued: 3.3-4.4 times
+ * the rate for 3 s.) Connections clamped since they were made
+ * (WF_OWNER_WINDOW) have no onset: their senders never had more than their share.
+ */
+#define WF_ONSET_NONE 0 /* not seen as shaped yet (or no longer shaped) */
+#define WF_ONSET_SEEN 1 /* counted as shaped at onset_ns; no ACK lowered yet */
+#define WF_ONSET_TS   2 /* onset_tsval: the first lowered ACK's timestamp */
+#define WF_ONSET_DONE 3 /* the first lowered ACK had no timestamp: nothing more passes */
+
+static __always_inline void wf_clamp_count(struct wf_owner *o, __u32 rid, struct wf_state *s);
+
+#define WF_ONSET_SEEN_NS 1000000000ULL
+
+/* Notes that a connection open before its limit became shaped. */
+static __always_inline void wf_onset_note(struct wf_sockstat *ss)
+{
+	if (!ss || ss->onset != WF_ONSET_NONE)
+		return;
+	ss->onset_ns = bpf_ktime_get_ns();
+	ss->onset = WF_ONSET_SEEN;
+}
+
+/* Was this packet sent before its sender could know of the limit? Counts a
+ * connection the shaper sees before Set-WfLimit's iterators did, so that its
+ * ACKs carry its share from now on. */
+static __always_inline int wf_onset_pass(struct bpf_sock *sk, struct wf_owner *o, struct wf_sockstat *ss, __u32 rid,
+					 const struct wf_tcp_pkt *p)
+{
+	struct wf_state *s;
+
+	if (!o || !ss || (o->flags & WF_OWNER_WINDOW))
+		return 0;
+	if (!(o->flags & WF_OWNER_CLAMPED) && (s = wf_state_of(rid)))
+		wf_clamp_count(o, rid, s);
+	wf_onset_note(ss);
+	if (ss->onset == WF_ONSET_SEEN) {
+		struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+
+		return tp && bpf_ktime_get_ns() - ss->onset_ns < WF_ONSET_SEEN_NS &&
+		       (__s32)(tp->rcv_wup + tp->rcv_wnd - (p->seq + p->payload)) >= 0;
+	}
+	return ss->onset == WF_ONSET_TS && (__s32)(ss->onset_edge - (p->seq + p->payload)) >= 0 && p->has_ts &&
+	       (__s32)(p->tsecr - ss->onset_tsval) < 0;
+}
+
+/* The htb class of the rule that shapes this connection's incoming data, or 0.
+ * *onset: the packet is to pass unqueued (wf_onset_pass). */
+static __always_inline __u32 wf_shape_class(struct __sk_buff *skb, struct wf_tcp_pkt *p, int *onset)
 {
 	struct wf_what w = { .t = p->peer, .proto = WF_IPPROTO_TCP, .dir = WF_DIR_INGRESS };
 	struct wf_owner *o = NULL;
@@ -156,8 +239,12 @@ static __always_inline __u32 wf_shape_class(struct __sk_buff *skb, struct wf_tcp
 			w.dev = wf_dev_of_skb(skb);
 		wf_match_sk(cfg, wf_sockstat_match(ss), sk, &o, &w, &m);
 		r = wf_shaped_rule(&m, &rid);
-		if (r)
+		if (r) {
 			cls = r->shape_class;
+			if (!o)
+				o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
+			*onset = wf_onset_pass(sk, o, ss, rid, p);
+		}
 	}
 	bpf_sk_release(sk);
 	if (cls && wf_tuple_paced(&p->peer))
@@ -332,7 +419,7 @@ static __always_inline void wf_ack_window(struct __sk_buff *skb, __u32 off)
 	struct wf_rule *r;
 	struct wf_state *s;
 	struct tcphdr th;
-	__u32 l4, rid, want, wscale, win, ack, edge, units, step;
+	__u32 l4, rid, want, wscale, win, ack, edge, units, step, tsecr;
 	__s32 ahead;
 	__u16 nwin;
 	__u8 b;
@@ -372,6 +459,11 @@ static __always_inline void wf_ack_window(struct __sk_buff *skb, __u32 off)
 	ack = bpf_ntohl(th.ack_seq);
 	edge = ack + (win <= want ? win : want);
 	ss = bpf_sk_storage_get(&WF_MAP_FLOW, bsk, 0, 0);
+	if (ss && ss->onset == WF_ONSET_SEEN) {
+		/* the first ACK lowered: no sender saw a further edge than TCP's in it */
+		ss->onset_edge = ack + win;
+		ss->onset = wf_tcp_ts(skb, l4, th.doff, &ss->onset_tsval, &tsecr) ? WF_ONSET_TS : WF_ONSET_DONE;
+	}
 	if (ss) {
 		ahead = (__s32)(edge - ss->ack_edge);
 		/* held while the window left is over 3/4 of the share and a segment (and the unit that

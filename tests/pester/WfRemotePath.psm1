@@ -184,6 +184,20 @@ function Get-WfTcpInfo {
     @($details | ForEach-Object { if ($_ -match "\b$($Field):?(\d+)") { [long]$Matches[1] } else { 0L } })
 }
 
+function Get-WfUnacknowledged {
+    <# What the TCP senders of a namespace have sent and not had acknowledged (bytes_sent - bytes_acked of ss -i,
+    read in one call: a second call may come after megabytes more were acknowledged). #>
+    param([Parameter(Mandatory)] [string] $Netns)
+    $sum = 0L
+    foreach ($d in @(ip netns exec $Netns ss -timH state established 2>$null | Where-Object { $_ -match '^\s' })) {
+        if ($d -match '\bbytes_sent:(\d+)') {
+            $sent = [long]$Matches[1]
+            $sum += $sent - $(if ($d -match '\bbytes_acked:(\d+)') { [long]$Matches[1] } else { 0L })
+        }
+    }
+    $sum
+}
+
 function Measure-WfPathLatency {
     <# Median ping RTT (ms) from the sender to the receiver; NaN if no reply came back. #>
     param([Parameter(Mandatory)] $Path, [int] $Count = 10, [double] $Interval = 0.1)
@@ -193,4 +207,4 @@ function Measure-WfPathLatency {
     if ($rtt.Count % 2) { $rtt[$m] } else { ($rtt[$m - 1] + $rtt[$m]) / 2 }
 }
 
-Export-ModuleMember -Function New-WfRemotePath, Remove-WfRemotePath, Get-WfNetnsCounter, Get-WfTcpInfo, Measure-WfPathLatency
+Export-ModuleMember -Function New-WfRemotePath, Remove-WfRemotePath, Get-WfNetnsCounter, Get-WfTcpInfo, Get-WfUnacknowledged, Measure-WfPathLatency
