@@ -192,7 +192,7 @@ function Get-WfUnacknowledged {
     foreach ($d in @(ip netns exec $Netns ss -timH state established 2>$null | Where-Object { $_ -match '^\s' })) {
         if ($d -match '\bbytes_sent:(\d+)') {
             $sent = [long]$Matches[1]
-            $sum += $sent - $(if ($d -match '\bbytes_acked:(\d+)') { [long]$Matches[1] } else { 0L })
+            $sum += [math]::Max(0L, $sent - $(if ($d -match '\bbytes_acked:(\d+)') { [long]$Matches[1] } else { 0L }))
         }
     }
     $sum
