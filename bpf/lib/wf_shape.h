@@ -150,8 +150,8 @@ static __always_inline int wf_parse_tcp(struct __sk_buff *skb, __u32 off, struct
 }
 
 /*
- * The onset of a limit on a connection that was open before it (lib/wf_shape.h,
- * wf_onset_*). Its sender may have sent up to the right edge of the last
+ * The onset of a limit on a connection that was open before it. Its sender
+ * may have sent up to the right edge of the last
  * window it was shown: megabytes on a fast path, which were on their way
  * when the limit came. The queue held 100 ms of the rate of that and dropped
  * the rest, which the sender then sent again, a share of window at a time
@@ -239,7 +239,8 @@ static __always_inline __u32 wf_shape_class(struct __sk_buff *skb, struct wf_tcp
 			w.dev = wf_dev_of_skb(skb);
 		wf_match_sk(cfg, wf_sockstat_match(ss), sk, &o, &w, &m);
 		r = wf_shaped_rule(&m, &rid);
-		if (r) {
+		/* a local sender that is paced already needs no queue */
+		if (r && !wf_tuple_paced(&p->peer)) {
 			cls = r->shape_class;
 			if (!o)
 				o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
@@ -247,8 +248,6 @@ static __always_inline __u32 wf_shape_class(struct __sk_buff *skb, struct wf_tcp
 		}
 	}
 	bpf_sk_release(sk);
-	if (cls && wf_tuple_paced(&p->peer))
-		cls = 0; /* a local sender that is paced already: no queue needed */
 	return cls;
 }
 
