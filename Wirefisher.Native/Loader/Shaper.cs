@@ -276,8 +276,8 @@ public static unsafe class Shaper
     /// (454 bytes on average in a cubic download limited while open, over
     /// 20 ms) spent 15 % of a rate that allowed for full-size segments only
     /// on headers, and gave 0.885 of the rate. Counting payload, they get the
-    /// rate; so should a GRO packet, one set of headers for many segments
-    /// (not measured: the test paths turn GRO off).
+    /// rate; so does a GRO packet, one set of headers for many segments
+    /// (Limit.Remote.Tests.ps1, New-WfRemotePath -SuperPackets).
     /// </summary>
     public static int HeaderBase(bool ether) => LargestHeader - (ether ? 0 : 14);
 

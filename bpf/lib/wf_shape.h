@@ -406,7 +406,8 @@ static __always_inline void wf_clamp_share(void *ctx, struct tcp_sock *tp, const
  * that is all (tcp_retransmit_skb), and an edge that moved with every ACK
  * opened exactly what the ACK had acknowledged: the refill after a limit's
  * onset went on in the same small pieces round after round (8-776 bytes,
- * ~2.5 retransmissions a lost segment, tcpdump of the sender on 2026-12-04).
+ * 2.7 retransmissions a segment lost at the onset, tcpdump and nstat of the
+ * sender on 2026-12-04).
  */
 static __always_inline void wf_ack_window(struct __sk_buff *skb, __u32 off)
 {
