@@ -174,7 +174,7 @@ static __always_inline int wf_parse_tcp(struct __sk_buff *skb, __u32 off, struct
 #define WF_ONSET_NONE 0 /* not seen as shaped yet (or no longer shaped) */
 #define WF_ONSET_SEEN 1 /* counted as shaped at onset_ns; no ACK lowered yet */
 #define WF_ONSET_TS   2 /* onset_tsval: the first lowered ACK's timestamp */
-#define WF_ONSET_DONE 3 /* the first lowered ACK had no timestamp: nothing more passes */
+#define WF_ONSET_DONE 3 /* nothing passes: the first lowered ACK had no timestamp, or clamped since made */
 
 static __always_inline void wf_clamp_count(struct wf_owner *o, __u32 rid, struct wf_state *s);
 
@@ -191,16 +191,29 @@ static __always_inline void wf_onset_note(struct wf_sockstat *ss)
 
 /* Was this packet sent before its sender could know of the limit? Counts a
  * connection the shaper sees before Set-WfLimit's iterators did, so that its
- * ACKs carry its share from now on. */
-static __always_inline int wf_onset_pass(struct bpf_sock *sk, struct wf_owner *o, struct wf_sockstat *ss, __u32 rid,
+ * ACKs carry its share from now on. The owner (*o, looked up if NULL) is
+ * needed only until the first lowered ACK: after it, the onset state alone
+ * answers, with no sk_storage lookup per packet. */
+static __always_inline int wf_onset_pass(struct bpf_sock *sk, struct wf_owner **o, struct wf_sockstat *ss, __u32 rid,
 					 const struct wf_tcp_pkt *p)
 {
 	struct wf_state *s;
 
-	if (!o || !ss || (o->flags & WF_OWNER_WINDOW))
+	if (!ss || ss->onset == WF_ONSET_DONE)
 		return 0;
-	if (!(o->flags & WF_OWNER_CLAMPED) && (s = wf_state_of(rid)))
-		wf_clamp_count(o, rid, s);
+	if (ss->onset == WF_ONSET_TS)
+		return (__s32)(ss->onset_edge - (p->seq + p->payload)) >= 0 && p->has_ts &&
+		       (__s32)(p->tsecr - ss->onset_tsval) < 0;
+	if (!*o)
+		*o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
+	if (!*o)
+		return 0;
+	if ((*o)->flags & WF_OWNER_WINDOW) {
+		ss->onset = WF_ONSET_DONE; /* until it is shaped no more (wf_iter_index) */
+		return 0;
+	}
+	if (!((*o)->flags & WF_OWNER_CLAMPED) && (s = wf_state_of(rid)))
+		wf_clamp_count(*o, rid, s);
 	wf_onset_note(ss);
 	if (ss->onset == WF_ONSET_SEEN) {
 		struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
@@ -208,8 +221,7 @@ static __always_inline int wf_onset_pass(struct bpf_sock *sk, struct wf_owner *o
 		return tp && bpf_ktime_get_ns() - ss->onset_ns < WF_ONSET_SEEN_NS &&
 		       (__s32)(tp->rcv_wup + tp->rcv_wnd - (p->seq + p->payload)) >= 0;
 	}
-	return ss->onset == WF_ONSET_TS && (__s32)(ss->onset_edge - (p->seq + p->payload)) >= 0 && p->has_ts &&
-	       (__s32)(p->tsecr - ss->onset_tsval) < 0;
+	return 0;
 }
 
 /* The htb class of the rule that shapes this connection's incoming data, or 0.
@@ -242,9 +254,7 @@ static __always_inline __u32 wf_shape_class(struct __sk_buff *skb, struct wf_tcp
 		/* a local sender that is paced already needs no queue */
 		if (r && !wf_tuple_paced(&p->peer)) {
 			cls = r->shape_class;
-			if (!o)
-				o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
-			*onset = wf_onset_pass(sk, o, ss, rid, p);
+			*onset = wf_onset_pass(sk, &o, ss, rid, p);
 		}
 	}
 	bpf_sk_release(sk);
