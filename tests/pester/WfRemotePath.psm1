@@ -179,9 +179,14 @@ function Get-WfTcpInfo {
     as a flood's receiver that falls behind advertises), so a connection without it counts as 0.
     #>
     param([Parameter(Mandatory)] [string] $Netns, [Parameter(Mandatory)] [string] $Field)
+    @(Get-WfTcpDetails $Netns | ForEach-Object { if ($_ -match "\b$($Field):?(\d+)") { [long]$Matches[1] } else { 0L } })
+}
+
+function Get-WfTcpDetails {
+    <# The ss -im details of each established TCP connection in a namespace, a line each, from one ss call. #>
+    param([Parameter(Mandatory)] [string] $Netns)
     # each connection is a line, then its details on a line that starts with a tab
-    $details = @(ip netns exec $Netns ss -timH state established 2>$null | Where-Object { $_ -match '^\s' })
-    @($details | ForEach-Object { if ($_ -match "\b$($Field):?(\d+)") { [long]$Matches[1] } else { 0L } })
+    @(ip netns exec $Netns ss -timH state established 2>$null | Where-Object { $_ -match '^\s' })
 }
 
 function Get-WfUnacknowledged {
@@ -189,7 +194,7 @@ function Get-WfUnacknowledged {
     read in one call: a second call may come after megabytes more were acknowledged). #>
     param([Parameter(Mandatory)] [string] $Netns)
     $sum = 0L
-    foreach ($d in @(ip netns exec $Netns ss -timH state established 2>$null | Where-Object { $_ -match '^\s' })) {
+    foreach ($d in Get-WfTcpDetails $Netns) {
         if ($d -match '\bbytes_sent:(\d+)') {
             $sent = [long]$Matches[1]
             $sum += [math]::Max(0L, $sent - $(if ($d -match '\bbytes_acked:(\d+)') { [long]$Matches[1] } else { 0L }))
