@@ -251,7 +251,6 @@ struct wf_tuple {
  * packet here, a third of the monitoring (issue 9). */
 struct wf_rate {
 	__u64 first_ns;
-	__u64 last_ns;
 	__u64 win_start_ns;
 	__u64 win_base;    /* bytes when the open window began: it holds bytes - win_base */
 	__u64 windows;     /* windows closed so far */
@@ -329,12 +328,12 @@ _Static_assert(sizeof(struct wf_name_rule) == 24, "wf_name_rule layout changed: 
 _Static_assert(sizeof(struct wf_config) == 80, "wf_config layout changed: update Abi/WfConfig.cs");
 _Static_assert(sizeof(struct wf_rule) == 320, "wf_rule layout changed: update Abi/WfRule.cs");
 _Static_assert(sizeof(struct wf_tuple) == 40, "wf_tuple layout changed: update Abi/WfTuple.cs");
-_Static_assert(sizeof(struct wf_rate) == 96, "wf_rate layout changed: update Abi/WfRate.cs");
-_Static_assert(sizeof(struct wf_flowstat) == 192, "wf_flowstat layout changed: update Abi/WfFlowStat.cs");
+_Static_assert(sizeof(struct wf_rate) == 88, "wf_rate layout changed: update Abi/WfRate.cs");
+_Static_assert(sizeof(struct wf_flowstat) == 176, "wf_flowstat layout changed: update Abi/WfFlowStat.cs");
 _Static_assert(sizeof(struct wf_proc_key) == 8, "wf_proc_key layout changed: update Abi/WfFlowStat.cs");
-_Static_assert(sizeof(struct wf_proc) == 200, "wf_proc layout changed: update Abi/WfFlowStat.cs");
-_Static_assert(sizeof(struct wf_conn) == 328, "wf_conn layout changed: update Abi/WfConn.cs");
-_Static_assert(sizeof(struct wf_state) == 136, "wf_state layout changed: update Abi/WfState.cs");
+_Static_assert(sizeof(struct wf_proc) == 184, "wf_proc layout changed: update Abi/WfFlowStat.cs");
+_Static_assert(sizeof(struct wf_conn) == 312, "wf_conn layout changed: update Abi/WfConn.cs");
+_Static_assert(sizeof(struct wf_state) == 128, "wf_state layout changed: update Abi/WfState.cs");
 _Static_assert(sizeof(struct wf_dev_key) == 16, "wf_dev_key layout changed: update Abi/WfDevKey.cs");
 _Static_assert(sizeof(struct wf_dev) == 12, "wf_dev layout changed: update Abi/WfDev.cs");
 

@@ -7,7 +7,6 @@ namespace Wirefisher.Native.Abi;
 public struct WfRate
 {
     [CField("first_ns")] public ulong FirstNs;
-    [CField("last_ns")] public ulong LastNs;
     [CField("win_start_ns")] public ulong WinStartNs;
     [CField("win_base")] public ulong WinBase;
     [CField("windows")] public ulong Windows;

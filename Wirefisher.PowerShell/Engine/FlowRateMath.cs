@@ -22,7 +22,6 @@ public static class FlowRateMath
     public static void Add(ref WfRate r, ulong now, uint len)
     {
         if (r.FirstNs == 0) { r.FirstNs = now; r.WinStartNs = now; }
-        r.LastNs = now;
         r.Bytes += len;
         r.Packets += 1;
         ulong dt = now - r.WinStartNs;

@@ -100,7 +100,6 @@ static __always_inline void wf_rate_add(struct wf_rate *r, __u64 now, __u32 len,
 		r->first_ns = now;
 		r->win_start_ns = now;
 	}
-	r->last_ns = now;
 	r->bytes += len;
 	r->packets += 1;
 	dt = now - r->win_start_ns;
@@ -140,7 +139,6 @@ static __always_inline void wf_rate_add_shared(struct wf_rate *r, __u64 now, __u
 	}
 	if (!*(volatile __u64 *)&r->first_ns && __sync_val_compare_and_swap(&r->first_ns, 0, now) == 0)
 		*(volatile __u64 *)&r->win_start_ns = now;
-	*(volatile __u64 *)&r->last_ns = now;
 	total = __sync_fetch_and_add(&r->bytes, len) + len;
 	__sync_fetch_and_add(&r->packets, 1);
 	start = *(volatile __u64 *)&r->win_start_ns;
