@@ -96,8 +96,13 @@ static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 
 			if (!o && dir == WF_DIR_EGRESS)
 				o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
-			/* paced or shaped TCP gets slack for its pacing's or queue's jitter (see wf_verdict) */
-			a.paced = dir == WF_DIR_EGRESS ? o && (o->flags & WF_OWNER_PACED) : wf_peer_paced(skb);
+			/* paced or shaped TCP gets slack for its pacing's or queue's jitter (see wf_verdict); a
+			 * packet that came through the shaper's queue has no paced sender (wf_shape_class), so
+			 * its sender is not looked up (a 40-byte hash key per packet) */
+			if (dir == WF_DIR_EGRESS)
+				a.paced = o && (o->flags & WF_OWNER_PACED);
+			else
+				a.paced = (a.priority >> 16) != (WF_SHAPE_MAJOR >> 16) && wf_peer_paced(skb);
 			verdict = wf_police(&m, &a);
 			/* dropped where a shaper should queue it (a device made later): wake the watcher */
 			if (verdict == WF_DROP && dir == WF_DIR_INGRESS && !a.paced && w.proto == WF_IPPROTO_TCP &&

@@ -458,7 +458,8 @@ static __always_inline void wf_match_sk(struct wf_config *cfg, struct wf_match *
 static __always_inline __u64 wf_dev_of_skb(struct __sk_buff *skb)
 {
 	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
-	__u64 ns = BPF_CORE_READ(kskb, dev, nd_net.net, ns.inum);
+	struct net_device *dev = kskb->dev;
+	__u64 ns = dev ? dev->nd_net.net->ns.inum : 0; /* BTF loads, no helper call per step */
 
 	return ns << 32 | skb->ifindex;
 }

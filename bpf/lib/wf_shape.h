@@ -30,8 +30,10 @@ static __always_inline struct wf_dev *wf_shaped_dev(struct __sk_buff *skb)
 {
 	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
 	struct wf_dev_key dk = { .ifindex = skb->ifindex };
+	struct net_device *dev = kskb->dev;
 
-	dk.netns = BPF_CORE_READ(kskb, dev, nd_net.net, ns.inum);
+	/* read as BTF pointers (one load each), not with BPF_CORE_READ's helper call per step */
+	dk.netns = dev ? dev->nd_net.net->ns.inum : 0;
 	return bpf_map_lookup_elem(&WF_MAP_DEVS, &dk);
 }
 
@@ -71,6 +73,25 @@ static __always_inline struct wf_rule *wf_shaped_rule(const struct wf_ids *m, __
 	return *rid ? bpf_map_lookup_elem(&WF_MAP_RULES, rid) : NULL;
 }
 
+/* Copies len bytes at off of the packet to to: in place where they are in its
+ * linear part (direct packet access), else with bpf_skb_load_bytes; 0 if done.
+ * The shaper reads every queued packet's and ACK's headers (issue 9: a helper
+ * call each, four a packet). */
+static __always_inline int wf_load(struct __sk_buff *skb, __u32 off, void *to, const __u32 len)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+
+	if (off < 256) {
+		void *at = data + (off & 0xff);
+
+		if (at + len <= end) {
+			__builtin_memcpy(to, at, len);
+			return 0;
+		}
+	}
+	return bpf_skb_load_bytes(skb, off, to, len);
+}
+
 /* What a TCP packet is, read from its headers. */
 struct wf_tcp_pkt {
 	struct bpf_sock_tuple t; /* as bpf_sk_lookup_tcp wants it */
@@ -89,7 +110,7 @@ static __always_inline int wf_tcp_ts(struct __sk_buff *skb, __u32 l4, __u32 doff
 {
 	__u8 o[12];
 
-	if (doff * 4 < 32 || bpf_skb_load_bytes(skb, l4 + 20, o, sizeof(o)) || o[0] != 1 || o[1] != 1 || o[2] != 8 ||
+	if (doff * 4 < 32 || wf_load(skb, l4 + 20, o, sizeof(o)) || o[0] != 1 || o[1] != 1 || o[2] != 8 ||
 	    o[3] != 10)
 		return 0;
 	*val = (__u32)o[4] << 24 | (__u32)o[5] << 16 | (__u32)o[6] << 8 | o[7];
@@ -106,7 +127,7 @@ static __always_inline int wf_parse_tcp(struct __sk_buff *skb, __u32 off, struct
 	if (skb->protocol == bpf_htons(WF_ETH_P_IP)) {
 		struct iphdr ip;
 
-		if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)) || ip.protocol != WF_IPPROTO_TCP ||
+		if (wf_load(skb, off, &ip, sizeof(ip)) || ip.protocol != WF_IPPROTO_TCP ||
 		    (ip.frag_off & bpf_htons(0x3fff)))
 			return 0;
 		p->t.ipv4.saddr = ip.saddr;
@@ -119,7 +140,7 @@ static __always_inline int wf_parse_tcp(struct __sk_buff *skb, __u32 off, struct
 	} else if (skb->protocol == bpf_htons(WF_ETH_P_IPV6)) {
 		struct ipv6hdr ip6;
 
-		if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)) || ip6.nexthdr != WF_IPPROTO_TCP)
+		if (wf_load(skb, off, &ip6, sizeof(ip6)) || ip6.nexthdr != WF_IPPROTO_TCP)
 			return 0;
 		__builtin_memcpy(p->t.ipv6.saddr, &ip6.saddr, 16);
 		__builtin_memcpy(p->t.ipv6.daddr, &ip6.daddr, 16);
@@ -131,7 +152,7 @@ static __always_inline int wf_parse_tcp(struct __sk_buff *skb, __u32 off, struct
 	} else {
 		return 0;
 	}
-	if (bpf_skb_load_bytes(skb, l4, &th, sizeof(th)))
+	if (wf_load(skb, l4, &th, sizeof(th)))
 		return 0;
 	p->family = family;
 	if (family == 2) {
@@ -445,21 +466,21 @@ static __always_inline void wf_ack_window(struct __sk_buff *skb, __u32 off)
 	tp = bpf_skc_to_tcp_sock(bsk);
 	if (!r || !s || !tp)
 		return;
-	if (bpf_skb_load_bytes(skb, off, &b, 1))
+	if (wf_load(skb, off, &b, 1))
 		return;
 	if ((b >> 4) == 4) {
 		l4 = off + (b & 0xf) * 4;
 		/* the socket's own TCP, not a tunnel or IPsec packet that carries it */
-		if (bpf_skb_load_bytes(skb, off + 9, &b, 1) || b != WF_IPPROTO_TCP)
+		if (wf_load(skb, off + 9, &b, 1) || b != WF_IPPROTO_TCP)
 			return;
 	} else if ((b >> 4) == 6) {
-		if (bpf_skb_load_bytes(skb, off + 6, &b, 1) || b != WF_IPPROTO_TCP)
+		if (wf_load(skb, off + 6, &b, 1) || b != WF_IPPROTO_TCP)
 			return;
 		l4 = off + 40;
 	} else {
 		return;
 	}
-	if (bpf_skb_load_bytes(skb, l4, &th, sizeof(th)) || th.syn || !th.ack)
+	if (wf_load(skb, l4, &th, sizeof(th)) || th.syn || !th.ack)
 		return;
 	want = wf_clamp_window(r, s, tp->srtt_us >> 3, tp->mss_cache);
 	ro = &tp->rx_opt;
