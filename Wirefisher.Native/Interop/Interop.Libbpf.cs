@@ -88,6 +88,17 @@ internal static unsafe partial class Libbpf
     [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_map_delete_elem", SetLastError = true)]
     public static partial int BpfMapDeleteElem(int fd, void* key);
 
+    [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_obj_get_info_by_fd", SetLastError = true)]
+    public static partial int BpfObjGetInfoByFd(int fd, void* info, uint* infoLen);
+
+    /// <summary>The head of struct bpf_map_info (uapi): what a map's entries are. The kernel fills
+    /// as much of the struct as the length passed says.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct BpfMapInfoHead
+    {
+        public uint Type, Id, KeySize, ValueSize, MaxEntries, MapFlags;
+    }
+
     [LibraryImport(Libraries.Libbpf, EntryPoint = "bpf_map_get_next_key", SetLastError = true)]
     public static partial int BpfMapGetNextKey(int fd, void* key, void* nextKey);
 

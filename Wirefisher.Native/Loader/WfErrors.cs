@@ -23,6 +23,19 @@ public sealed class WfNotEnabledException : InvalidOperationException
         : base("Wirefisher is not enabled: nothing is loaded in the kernel. Run Enable-Wirefisher (or Set-WfLimit, which enables it) first.") { }
 }
 
+/// <summary>
+/// A pinned map's entries are not the size this module's mirror of them is: the
+/// state in the kernel was loaded by another version of Wirefisher (limits
+/// outlive the shell, and so the module that set them). Reading it would copy
+/// the kernel's entries into structs of another size, so nothing is read.
+/// </summary>
+public sealed class WfStaleStateException : InvalidOperationException
+{
+    public WfStaleStateException(string map, uint keySize, uint valueSize, int wantKey, int wantValue)
+        : base($"The eBPF state in {WfPaths.PinDir} was loaded by another version of Wirefisher: its map {map} has {keySize}/{valueSize}-byte keys/values, " +
+               $"this module's have {wantKey}/{wantValue}. Run Disable-Wirefisher, then Enable-Wirefisher (or Set-WfLimit) to load this version; the limits set before are dropped with the old state.") { }
+}
+
 /// <summary>More rules (or matchers of one kind) than the kernel's maps hold; nothing was changed.</summary>
 public sealed class WfLimitExceededException : InvalidOperationException
 {

@@ -20,6 +20,26 @@ public sealed unsafe class BpfMap<TKey, TValue> : IDisposable
         if (!System.IO.File.Exists(pin))
             throw new WfNotEnabledException();
         _fd = BpfFd.OpenPinned(pin);
+        try
+        {
+            RequireSizes();
+        }
+        catch
+        {
+            _fd.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Throws <see cref="WfStaleStateException"/> unless the pinned map's keys and values are TKey's and TValue's size.</summary>
+    private void RequireSizes()
+    {
+        Libbpf.BpfMapInfoHead info = default;
+        uint len = (uint)sizeof(Libbpf.BpfMapInfoHead);
+        if (Libbpf.BpfObjGetInfoByFd(_fd.Fd, &info, &len) != 0)
+            throw new LibbpfException($"Reading what map {Name} holds", Marshal.GetLastPInvokeError());
+        if (info.KeySize != sizeof(TKey) || info.ValueSize != sizeof(TValue))
+            throw new WfStaleStateException(Name, info.KeySize, info.ValueSize, sizeof(TKey), sizeof(TValue));
     }
 
     public bool TryLookup(TKey key, out TValue value, bool locked = false)

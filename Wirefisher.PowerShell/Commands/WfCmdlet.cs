@@ -97,6 +97,7 @@ public abstract class WfCmdlet : PSCmdlet
             WfNotRootException => (ErrorCategory.PermissionDenied, "NotRoot"),
             WfUnsupportedException u => (ErrorCategory.NotImplemented, "Unsupported" + u.Feature),
             WfNotEnabledException => (ErrorCategory.NotEnabled, "NotEnabled"),
+            WfStaleStateException => (ErrorCategory.InvalidData, "StaleState"),
             Engine.RuleNameTakenException => (ErrorCategory.ResourceExists, "NameTaken"),
             WfLimitExceededException => (ErrorCategory.LimitsExceeded, "TooManyRules"),
             ArgumentException => (ErrorCategory.InvalidArgument, cause),

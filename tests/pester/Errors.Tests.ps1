@@ -140,6 +140,22 @@ Describe 'Environment errors' -Tag Kernel {
         $out[1] | Should -Be 'PermissionDenied'
     }
 
+    It 'state pinned by another version of the module is InvalidData (StaleState), read by nothing, and Disable-Wirefisher clears it' {
+        # limits outlive the shell, so a module of another version may find a map whose entries are not its structs' size
+        Enable-Wirefisher
+        $pin = Join-Path (Get-WfStatus).PinDirectory 'wf_pslots'
+        Remove-Item $pin
+        bpftool map create $pin type hash key 8 value 8 entries 16 name wf_pslots # this module's values have 4 bytes
+        $LASTEXITCODE | Should -Be 0
+        $err = { Get-WfFlowRate } | Should -Throw -ErrorId 'GetWfFlowRateStaleState,Wirefisher.Commands.GetWfFlowRateCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'InvalidData'
+        $err.Exception.Message | Should -Match 'wf_pslots has 8/8-byte keys/values, this module.s have 8/4'
+        $err.Exception.Message | Should -Match 'Disable-Wirefisher'
+        Disable-Wirefisher
+        Enable-Wirefisher
+        { Get-WfFlowRate } | Should -Not -Throw -Because 'the state is this version''s again'
+    }
+
     It 'a kernel without BTF is NotImplemented, naming it' {
         # a private mount namespace in which /sys/kernel/btf is empty
         $out = Invoke-Isolated 'unshare --mount --propagation private sh -c ''mount -t tmpfs none /sys/kernel/btf && exec "$@"'' sh' "Disable-Wirefisher; Enable-Wirefisher"
