@@ -46,14 +46,30 @@ public static unsafe class WfKernel
             throw new WfUnsupportedException("object", $"The eBPF object {WfPaths.ObjectPath} is missing: rebuild the module with ./build.ps1.");
     }
 
-    /// <summary>Loads and attaches everything unless it already is. Returns true if it did the work.</summary>
+    /// <summary>
+    /// Throws <see cref="WfStaleStateException"/> if the pinned maps the cmdlets read were made by
+    /// another version of the module (each <see cref="Maps.BpfMap{TKey,TValue}"/> checks its entries' sizes when it opens).
+    /// </summary>
+    private static void RequireCurrentState()
+    {
+        using var rules = new Maps.RuleStore();
+        using var index = new Maps.MatchIndex();
+        using var procs = new Maps.BpfMap<uint, Abi.WfProc>(BpfNames.MapProcs);
+        using var slots = new Maps.BpfMap<Abi.WfProcKey, uint>(BpfNames.MapPslots);
+        using var devs = new Maps.BpfMap<Abi.WfDevKey, Abi.WfDev>(BpfNames.MapDevs);
+    }
+
+    /// <summary>Loads and attaches everything unless it already is (then: of this version). Returns true if it did the work.</summary>
     public static bool Enable()
     {
         RequireRoot("Enabling Wirefisher");
         RequireKernel();
         using var guard = Lock();
         if (IsEnabled)
+        {
+            RequireCurrentState();
             return false;
+        }
         LibbpfLog.Install();
         EnsureBpffs();
         using (FileLock.Wait(FileLock.Shaper))

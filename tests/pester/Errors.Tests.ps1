@@ -151,6 +151,8 @@ Describe 'Environment errors' -Tag Kernel {
         $err.CategoryInfo.Category | Should -Be 'InvalidData'
         $err.Exception.Message | Should -Match 'wf_pslots has 8/8-byte keys/values, this module.s have 8/4'
         $err.Exception.Message | Should -Match 'Disable-Wirefisher'
+        $err = { Enable-Wirefisher } | Should -Throw -ErrorId 'EnableWirefisherStaleState,Wirefisher.Commands.EnableWirefisherCommand' -PassThru -Because 'it is enabled, but not with this version'
+        $err.CategoryInfo.Category | Should -Be 'InvalidData'
         Disable-Wirefisher
         Enable-Wirefisher
         { Get-WfFlowRate } | Should -Not -Throw -Because 'the state is this version''s again'
