@@ -28,12 +28,8 @@ struct {
 /* The shaped device a tc program runs on (wf_devs: its ifb and header length), or NULL. */
 static __always_inline struct wf_dev *wf_shaped_dev(struct __sk_buff *skb)
 {
-	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
-	struct wf_dev_key dk = { .ifindex = skb->ifindex };
-	struct net_device *dev = kskb->dev;
+	struct wf_dev_key dk = { .netns = wf_dev_of_skb(skb) >> 32, .ifindex = skb->ifindex };
 
-	/* read as BTF pointers (one load each), not with BPF_CORE_READ's helper call per step */
-	dk.netns = dev ? dev->nd_net.net->ns.inum : 0;
 	return bpf_map_lookup_elem(&WF_MAP_DEVS, &dk);
 }
 
