@@ -220,7 +220,7 @@ function Get-OverheadVerdict([string] $Like, [double] $Min, [string] $Text) {
     $left = @($drifted | Where-Object { "$($_.path) $($_.load)" -like $Like } | ForEach-Object { "$($_.path) $($_.load): empty $($_.empty_ratio)" })
     $note = if ($left.Count) { "; left out, the runs drifted more than 5 %: $($left -join '; ')" } else { '' }
     if (-not $rows.Count) { return "inconclusive: $Text$note" }
-    $worst = ($rows | Sort-Object monitoring_ratio | Select-Object -First 1)
+    $worst = ($rows | Sort-Object { $_.monitoring_ratio } | Select-Object -First 1)
     Get-Verdict ($worst.monitoring_ratio -ge $Min) ("{0} (worst: {1:N3}, {2} {3}){4}" -f $Text, $worst.monitoring_ratio, $worst.path, $worst.load, $note)
 }
 $worstNs = ($costRows | ForEach-Object { $_.wf_ingress_ns; $_.wf_egress_ns } | Measure-Object -Maximum).Maximum
