@@ -3,9 +3,12 @@
 How exactly a limit holds its rate (issue 9, section 1, local senders): TCP egress, TCP
 ingress and UDP egress across a veth pair between this host and a namespace this script
 makes, at 1, 10 and 100 MiB/s. Rows: Wirefisher by process (-Pid), by port and by
-interface (-Interface, egress only), tc tbf on the sending device (egress only, burst as
-Wirefisher's bucket: rate / 8, at least 128 KiB), trickle (TCP egress; iperf3 under
-trickle, since trickle does not hold the dotnet traffic tool) and no limit.
+interface (-Interface, egress only), tc tbf on the sending device (for TCP ingress the
+namespace's end of the pair, where the sender is; burst as Wirefisher's bucket: rate / 8,
+at least 128 KiB), trickle (TCP egress; iperf3 under trickle, since trickle does not hold
+the dotnet traffic tool) and no limit. No trickle row for ingress: trickle -d held neither
+iperf3 -R (it stops with "select failed: Invalid argument") nor a Python receiver (1.4 GB/s
+at -d 1024) here.
 
 Traffic: the repo's WfTraffic, seed pattern (gaps scaled with the rate) at 1 and 10 MiB/s,
 flood at 100 MiB/s (the seed pattern cannot offer 100 MiB/s on a 2-CPU VM) and in the
@@ -35,13 +38,13 @@ $outDir = if ($Quick) { Join-Path ($env:WIREFISHER_BENCH_OUT ?? "$root/out/bench
 # traffic kind -> limiters; a quick run keeps a few
 $kinds = [ordered]@{
     'TCP egress'  = @('wirefisher -Pid', 'wirefisher -RemotePort', 'wirefisher -Interface', 'tc tbf', 'trickle (iperf3)')
-    'TCP ingress' = @('wirefisher -Pid', 'wirefisher -LocalPort')
+    'TCP ingress' = @('wirefisher -Pid', 'wirefisher -LocalPort', 'tc tbf')
     'UDP egress'  = @('wirefisher -Pid', 'wirefisher -RemotePort', 'wirefisher -Interface', 'tc tbf')
 }
 if ($Quick) {
     $kinds = [ordered]@{
         'TCP egress' = @('wirefisher -Pid', 'wirefisher -Interface', 'tc tbf', 'trickle (iperf3)')
-        'TCP ingress' = @('wirefisher -Pid'); 'UDP egress' = @('wirefisher -RemotePort', 'tc tbf')
+        'TCP ingress' = @('wirefisher -Pid', 'tc tbf'); 'UDP egress' = @('wirefisher -RemotePort', 'tc tbf')
     }
 }
 
@@ -59,14 +62,26 @@ function Get-Summary([double[]] $Ratios) {
     @{ mean = [math]::Round($mean, 4); worst = [math]::Round($worst, 4); sd = [math]::Round($sd, 4) }
 }
 
-function Set-Tbf([double] $R, [string] $Proto, [bool] $Flood) {
+function Set-Tbf([double] $R, [string] $Proto, [bool] $Flood, [bool] $Ingress) {
     # tbf counts frames: its rate is the target in wire bytes (TCP: full segments; UDP: 42 B of
-    # headers on the seed's mean datagram of 732 B, or on 1472 B floods)
+    # headers on the seed's mean datagram of 732 B, or on 1472 B floods). On the sending device:
+    # this host's end of the pair for egress, the namespace's for ingress
     $payload = if ($Proto -eq 'tcp') { 1448 } elseif ($Flood) { 1472 } else { 732 }
     $wireBits = [long]($R * 8 * ($payload + $(if ($Proto -eq 'tcp') { 66 } else { 42 })) / $payload)
     $burst = [long][math]::Max($R / 8, 128KB)
-    tc qdisc add dev $v.Device root tbf rate "${wireBits}bit" burst $burst limit ([long]($burst + $R / 10))
+    $tcArgs = @('qdisc', 'add', 'dev', (Get-SendingDevice $Ingress), 'root', 'tbf', 'rate', "${wireBits}bit", 'burst', $burst, 'limit', [long]($burst + $R / 10))
+    if ($Ingress) { ip netns exec $v.Netns tc @tcArgs } else { tc @tcArgs }
     if ($LASTEXITCODE -ne 0) { throw 'tc qdisc add tbf failed' }
+}
+
+function Get-SendingDevice([bool] $Ingress) {
+    # New-WfHostVeth names the pair <prefix>-h (this host) and <prefix>-p (the namespace)
+    if ($Ingress) { $v.Device -replace '-h$', '-p' } else { $v.Device }
+}
+
+function Remove-Tbf([bool] $Ingress) {
+    if ($Ingress) { ip netns exec $v.Netns tc qdisc del dev (Get-SendingDevice $true) root 2>$null } else { tc qdisc del dev $v.Device root 2>$null }
+    $global:LASTEXITCODE = 0
 }
 
 function Measure-Pair([string] $Kind, [string] $Limiter, [double] $R) {
@@ -87,14 +102,14 @@ function Measure-Pair([string] $Kind, [string] $Limiter, [double] $R) {
             'wirefisher -RemotePort' { Set-WfLimit -Protocol $proto -RemotePort $pair.Port @wf }
             'wirefisher -LocalPort' { Set-WfLimit -Protocol $proto -LocalPort $pair.Port @wf }
             'wirefisher -Interface' { Set-WfLimit -Interface $v.Device @wf }
-            'tc tbf' { Set-Tbf $R $proto $flood }
+            'tc tbf' { Set-Tbf $R $proto $flood $ingress }
         }
         $limited = $Limiter
         $m = Measure-WfLimitAccuracy $pair -Rate $R -Seconds $Seconds
         [pscustomobject]@{ Ratios = $m.Ratios; Retrans = (Get-Retrans $senderNs) - $before }
     } finally {
         if ($limited -like 'wirefisher*') { Remove-WfLimit -Name wfacc }
-        if ($limited -eq 'tc tbf') { tc qdisc del dev $v.Device root 2>$null; $global:LASTEXITCODE = 0 }
+        if ($limited -eq 'tc tbf') { Remove-Tbf $ingress }
         Stop-WfTrafficPair $pair
     }
 }
@@ -169,7 +184,7 @@ try {
 } finally {
     try { Remove-WfLimit -Name wfacc } catch { }
     Disable-Wirefisher -ErrorAction SilentlyContinue | Out-Null
-    if ($v) { tc qdisc del dev $v.Device root 2>$null; Remove-WfHostVeth $v }
+    if ($v) { Remove-Tbf $false; Remove-Tbf $true; Remove-WfHostVeth $v }
     $global:LASTEXITCODE = 0
 }
 

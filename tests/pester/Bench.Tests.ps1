@@ -92,6 +92,7 @@ Describe 'bench/Measure-LimitAccuracy.ps1 and Measure-RemoteIngress.ps1 -Quick' 
         }
         @($acc.sections[0].rows | ForEach-Object limiter) | Should -Contain 'tc tbf'
         @($acc.sections[0].rows | ForEach-Object limiter) | Should -Contain 'trickle (iperf3)'
+        @($acc.sections[1].rows | ForEach-Object limiter) | Should -Contain 'tc tbf' -Because 'TCP ingress has tbf on the sender''s device'
         @($remote.sections[0].rows | ForEach-Object limiter) | Should -Be @('ifb+htb', 'wirefisher', 'unlimited (flood)')
     }
 
