@@ -609,10 +609,7 @@ int wf_shape_in(struct __sk_buff *skb)
 SEC("tc")
 int wf_shape_out(struct __sk_buff *skb)
 {
-	struct wf_dev *dev = wf_shaped_dev(skb);
-
-	if (dev)
-		wf_ack_window(skb, dev->l2_len);
+	wf_ack_window(skb);
 	return TCX_NEXT;
 }
 
