@@ -80,7 +80,8 @@ function Get-SendingDevice([bool] $Ingress) {
 }
 
 function Remove-Tbf([bool] $Ingress) {
-    if ($Ingress) { ip netns exec $v.Netns tc qdisc del dev (Get-SendingDevice $true) root 2>$null } else { tc qdisc del dev $v.Device root 2>$null }
+    $tcArgs = @('qdisc', 'del', 'dev', (Get-SendingDevice $Ingress), 'root')
+    if ($Ingress) { ip netns exec $v.Netns tc @tcArgs 2>$null } else { tc @tcArgs 2>$null }
     $global:LASTEXITCODE = 0
 }
 
