@@ -69,20 +69,20 @@ function Set-Tbf([double] $R, [string] $Proto, [bool] $Flood, [bool] $Ingress) {
     $payload = if ($Proto -eq 'tcp') { 1448 } elseif ($Flood) { 1472 } else { 732 }
     $wireBits = [long]($R * 8 * ($payload + $(if ($Proto -eq 'tcp') { 66 } else { 42 })) / $payload)
     $burst = [long][math]::Max($R / 8, 128KB)
-    $tcArgs = @('qdisc', 'add', 'dev', (Get-SendingDevice $Ingress), 'root', 'tbf', 'rate', "${wireBits}bit", 'burst', $burst, 'limit', [long]($burst + $R / 10))
-    if ($Ingress) { ip netns exec $v.Netns tc @tcArgs } else { tc @tcArgs }
+    Invoke-SenderQdisc $Ingress 'add' @('tbf', 'rate', "${wireBits}bit", 'burst', $burst, 'limit', [long]($burst + $R / 10))
     if ($LASTEXITCODE -ne 0) { throw 'tc qdisc add tbf failed' }
 }
 
-function Get-SendingDevice([bool] $Ingress) {
-    # New-WfHostVeth names the pair <prefix>-h (this host) and <prefix>-p (the namespace)
-    if ($Ingress) { $v.Device -replace '-h$', '-p' } else { $v.Device }
+function Remove-Tbf([bool] $Ingress) {
+    Invoke-SenderQdisc $Ingress 'del' @() 2>$null
+    $global:LASTEXITCODE = 0
 }
 
-function Remove-Tbf([bool] $Ingress) {
-    $tcArgs = @('qdisc', 'del', 'dev', (Get-SendingDevice $Ingress), 'root')
-    if ($Ingress) { ip netns exec $v.Netns tc @tcArgs 2>$null } else { tc @tcArgs 2>$null }
-    $global:LASTEXITCODE = 0
+function Invoke-SenderQdisc([bool] $Ingress, [string] $Verb, [string[]] $Qdisc) {
+    # tc qdisc <verb> on the root of the sending device: this host's end of the pair for egress, the namespace's
+    # for ingress (New-WfHostVeth names them <prefix>-h and <prefix>-p)
+    $tcArgs = @('qdisc', $Verb, 'dev', $(if ($Ingress) { $v.Device -replace '-h$', '-p' } else { $v.Device }), 'root') + $Qdisc
+    if ($Ingress) { ip netns exec $v.Netns tc @tcArgs } else { tc @tcArgs }
 }
 
 function Measure-Pair([string] $Kind, [string] $Limiter, [double] $R) {
