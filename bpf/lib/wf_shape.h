@@ -292,7 +292,6 @@ static __always_inline __u32 wf_shape_class(struct __sk_buff *skb, struct wf_tcp
  * connection's ACKs pass through, so a clamp that autotuning raises again
  * still reaches no sender).
  */
-#define WF_SOL_TCP           6
 #define WF_TCP_WINDOW_CLAMP  10
 /* 60 ms: a receiver may hold its ACK for 40 ms (delayed ACK), and a window
  * with only 40 ms to spare then held a 10 MiB/s download to 0.94 (CI load);

@@ -19,6 +19,7 @@ BeforeDiscovery {
 BeforeAll {
     Import-Module $env:WIREFISHER_MODULE -Force
     Import-Module "$PSScriptRoot/WfTestHelpers.psm1" -Force
+    Import-Module "$PSScriptRoot/WfRemotePath.psm1" -Force
     Assert-WfKernelTestable
     $script:veth = New-WfVethPair
 }
@@ -65,6 +66,69 @@ Describe 'A limit set before the connection exists' -Tag Kernel {
         } finally {
             Remove-WfLimit -Pid $pair.Receiver.Pid -ErrorAction SilentlyContinue
             Stop-WfTrafficPair $pair
+        }
+    }
+}
+
+Describe 'A slow paced sender sends small super-packets' -Tag Kernel {
+    # On a path under 0.5 ms TCP sends 64 KiB super-packets whatever its pacing rate, at 1 MiB/s
+    # one every 62 ms: a second then holds 16 or 17 and reads 0.994 or 1.056. Wirefisher clamps a
+    # slow paced socket's congestion window to 10 ms of its rate (bpf/lib/wf_pace.h).
+    It 'veth TCP egress at 1 MiB/s: every second within 3 %, and the window is free again after Remove-WfLimit' {
+        $pair = Start-WfTrafficPair -Proto tcp -Scale 2 -Address $veth.AddressB -ReceiverNetns $veth.B -SenderNetns $veth.A
+        $removed = $false
+        try {
+            Start-Sleep -Seconds 1
+            Set-WfLimit -Pid $pair.Sender.Pid -Rate 1MB -Direction Egress
+            $m = Measure-WfLimitAccuracy $pair -Rate 1MB -Seconds 10
+            Write-Host "    veth paced 1 MiB/s: $($m.Text)"
+            $m.MeanRatio | Should -BeGreaterOrEqual 0.99 -Because $m.Text
+            $m.MeanRatio | Should -BeLessOrEqual 1.01 -Because $m.Text
+            ($m.Ratios | ForEach-Object { [math]::Abs($_ - 1) } | Measure-Object -Maximum).Maximum | Should -BeLessOrEqual 0.03 -Because $m.Text
+            $limited = @(Get-WfTcpInfo -Netns $veth.A -Field cwnd)
+            $limited.Count | Should -Be 1
+            Remove-WfLimit -Pid $pair.Sender.Pid
+            $removed = $true
+            # the seed's pattern sends 2 MiB/s: an unclamped window grows past the clamp within a second
+            Start-Sleep -Seconds 2
+            $free = @(Get-WfTcpInfo -Netns $veth.A -Field cwnd)
+            $free[0] | Should -BeGreaterThan $limited[0] -Because "cwnd $($limited[0]) limited, $($free[0]) after Remove-WfLimit"
+        } finally {
+            if (-not $removed) { Remove-WfLimit -Pid $pair.Sender.Pid -ErrorAction SilentlyContinue }
+            Stop-WfTrafficPair $pair
+        }
+    }
+
+    It 'the clamped window follows the RTT: a path that grows from 2 to 30 ms still carries 1 MiB/s' {
+        # cubic: BBR keeps the 2 ms as its minimum RTT for 10 s after the path grows, and its window
+        # then carried 0.67-0.77 of the rate for two seconds with or without the clamp (2026-12-05)
+        $path = New-WfRemotePath -DelayMs 1 -CongestionControl cubic
+        $pair = $null
+        try {
+            $pair = Start-WfTrafficPair -Proto tcp -Scale 2 -Address $path.ReceiverAddress -ReceiverNetns $path.ReceiverNetns -SenderNetns $path.SenderNetns
+            Start-Sleep -Seconds 1
+            Set-WfLimit -Pid $pair.Sender.Pid -Rate 1MB -Direction Egress
+            $before = Measure-WfLimitAccuracy $pair -Rate 1MB -Seconds 3
+            # the same delay line again, now holding each frame 15 ms: a window clamped for 2 ms
+            # (10 ms of the rate, 8 segments) would carry a third of the rate over 30 ms (0.36 with the
+            # clamp held where it was: measured)
+            kill -TERM $path.DelayProcess.Id
+            $null = $path.DelayProcess.WaitForExit(3000)
+            $prefix = $path.SenderNetns -replace '-s$'
+            $path.DelayProcess = Start-Process -FilePath ip -PassThru -RedirectStandardOutput $path.DelayLog -RedirectStandardError "$($path.DelayLog).err" `
+                -ArgumentList @('netns', 'exec', $path.DelayNetns, (Get-WfDelayTool), "$prefix-dr", "$prefix-dc", 15)
+            $after = Measure-WfLimitAccuracy $pair -Rate 1MB -Seconds 5 -Settle 2
+            $rtt = Measure-WfPathLatency $path -Count 3
+            Write-Host "    RTT 2 -> $rtt ms: before $($before.Text); after $($after.Text)"
+            $rtt | Should -BeGreaterOrEqual 30
+            $after.MeanRatio | Should -BeGreaterOrEqual 0.97 -Because $after.Text
+            $after.MeanRatio | Should -BeLessOrEqual 1.03 -Because $after.Text
+        } finally {
+            if ($pair) {
+                Remove-WfLimit -Pid $pair.Sender.Pid -ErrorAction SilentlyContinue
+                Stop-WfTrafficPair $pair
+            }
+            Remove-WfRemotePath $path
         }
     }
 }

@@ -212,4 +212,4 @@ function Measure-WfPathLatency {
     if ($rtt.Count % 2) { $rtt[$m] } else { ($rtt[$m - 1] + $rtt[$m]) / 2 }
 }
 
-Export-ModuleMember -Function New-WfRemotePath, Remove-WfRemotePath, Get-WfNetnsCounter, Get-WfTcpInfo, Get-WfUnacknowledged, Measure-WfPathLatency
+Export-ModuleMember -Function New-WfRemotePath, Remove-WfRemotePath, Get-WfNetnsCounter, Get-WfTcpInfo, Get-WfUnacknowledged, Measure-WfPathLatency, Get-WfDelayTool
