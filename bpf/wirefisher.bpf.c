@@ -104,14 +104,15 @@ static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 			else
 				a.paced = (a.priority >> 16) != (WF_SHAPE_MAJOR >> 16) && wf_peer_paced(skb);
 			verdict = wf_police(&m, &a);
-			if (verdict == WF_PASS && dir == WF_DIR_EGRESS && o && (o->flags & WF_OWNER_CWND) && wf_pace_cwnd_over(sk))
-				verdict = WF_PASS_CN;
 			/* dropped where a shaper should queue it (a device made later): wake the watcher */
 			if (verdict == WF_DROP && dir == WF_DIR_INGRESS && !a.paced && w.proto == WF_IPPROTO_TCP &&
 			    wf_shaped_rule_id(&m))
 				wf_wake_unshaped(wf_dev_of_skb(skb) >> 32, skb->ifindex);
 		}
 	}
+	/* a paced socket whose window is above its clamp (lib/wf_pace.h): also the sending end of a local receiver's limit */
+	if (verdict == WF_PASS && dir == WF_DIR_EGRESS && ss && ss->cwnd && wf_pace_cwnd_over(sk))
+		verdict = WF_PASS_CN;
 	wf_account(ss, dir, len, verdict != WF_DROP);
 	return verdict;
 }
@@ -336,6 +337,7 @@ int wf_sockops(struct bpf_sock_ops *ops)
 	struct wf_rule *r;
 	struct wf_state *s;
 	struct tcp_sock *tp;
+	struct wf_sockstat *ss;
 	__u32 want, in, *peer, rid;
 	int rate;
 
@@ -349,13 +351,13 @@ int wf_sockops(struct bpf_sock_ops *ops)
 	sk = ops->sk;
 	if (!sk)
 		return 1;
-	o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
 	tp = (struct tcp_sock *)wf_ops_sock(ops);
-	if (ops->op == BPF_SOCK_OPS_RTT_CB && o && tp && (o->flags & WF_OWNER_CWND)) {
+	if (ops->op == BPF_SOCK_OPS_RTT_CB && tp && (ss = wf_pace_stat(tp, 0)) && ss->cwnd) {
 		/* a paced socket's window follows its RTT (lib/wf_pace.h) */
-		wf_pace_cwnd(ops, ops, tp, o, tp->inet_conn.icsk_inet.sk.sk_max_pacing_rate);
+		wf_pace_cwnd(ops, ops, tp, ss, tp->inet_conn.icsk_inet.sk.sk_max_pacing_rate);
 		return 1;
 	}
+	o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
 	if (!wf_tuple_of_ops(ops, &t, 0))
 		return 1;
 	wf_what_of_tcp(wf_ops_sock(ops), &t, WF_DIR_EGRESS, &w);
@@ -404,8 +406,8 @@ int wf_sockops(struct bpf_sock_ops *ops)
 		if (o)
 			__sync_fetch_and_or(&o->flags, WF_OWNER_PACED);
 		/* a client still looking for its receiver does so at its first RTT sample, and is clamped then */
-		if (o && tp && (peer || ops->op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB))
-			wf_pace_cwnd(ops, ops, tp, o, want);
+		if (tp && (peer || ops->op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB))
+			wf_pace_cwnd(ops, ops, tp, wf_pace_stat(tp, 1), want);
 	}
 	return 1;
 }
@@ -490,13 +492,13 @@ int wf_iter_pace(struct bpf_iter__tcp *ctx)
 			if (peer)
 				*peer |= WF_PEER_PACED; /* idempotent: a race sets the same bit */
 			if (skc->skc_state == BPF_TCP_ESTABLISHED)
-				wf_pace_cwnd(tp, NULL, tp, o, want);
+				wf_pace_cwnd(tp, NULL, tp, wf_pace_stat(tp, 1), want);
 		}
 	} else if (o->flags & WF_OWNER_PACED) {
 		rate = -1; /* ~0U: unlimited again */
 		bpf_setsockopt(tp, WF_SOL_SOCKET, WF_SO_MAX_PACING_RATE, &rate, sizeof(rate));
 		__sync_fetch_and_and(&o->flags, ~WF_OWNER_PACED);
-		wf_pace_cwnd(tp, NULL, tp, o, 0);
+		wf_pace_cwnd(tp, NULL, tp, wf_pace_stat(tp, 0), 0);
 	}
 	/* Only new connections are clamped (wf_sockops): the window an open one
 	 * advertised cannot be taken back, and shrinking its buffer under the data

@@ -99,7 +99,6 @@
 #define WF_OWNER_CLAMPED 0x2 /* counted in its ingress rule's wf_state.tcp_conns (lib/wf_shape.h) */
 #define WF_OWNER_WINDOW  0x4 /* Wirefisher clamped this socket's receive window */
 #define WF_OWNER_CLAIM   0x8 /* only in wf_seeds: replace the socket's owner, not just fill in a missing one */
-#define WF_OWNER_CWND    0x10 /* Wirefisher clamped this paced socket's congestion window (lib/wf_pace.h) */
 
 /* Fixed-point shift of wf_rule.ns_per_byte. */
 #define WF_FP_SHIFT 16

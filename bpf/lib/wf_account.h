@@ -21,7 +21,7 @@ struct wf_sockstat {
 	__u32 onset;       /* WF_ONSET_* (lib/wf_shape.h) */
 	__u32 onset_edge;  /* WF_ONSET_TS: the right edge TCP showed in the first lowered ACK */
 	__u32 onset_tsval; /* WF_ONSET_TS: that ACK's TCP timestamp */
-	__u32 pad;
+	__u32 cwnd;        /* 1: Wirefisher clamped its congestion window for pacing (lib/wf_pace.h) */
 	__u64 onset_ns;    /* WF_ONSET_SEEN: since when */
 	struct wf_flowstat f;
 	struct wf_match match;

@@ -137,33 +137,41 @@ static __always_inline int wf_pace_rtt_cb(void *ctx, struct bpf_sock_ops *ops, s
 	return bpf_setsockopt(ctx, WF_SOL_TCP, WF_TCP_BPF_SOCK_OPS_CB_FLAGS, &flags, sizeof(flags));
 }
 
+/* The socket's wf_sockstat, where the clamp is noted (its packets find it there, wf_handle). */
+static __always_inline struct wf_sockstat *wf_pace_stat(struct tcp_sock *tp, int create)
+{
+	return bpf_sk_storage_get(&WF_MAP_FLOW, tp, 0, create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+}
+
 /*
  * Clamps (or frees) an established socket's congestion window for pacing at
  * rate (0: not paced). ctx: a sockops context (ops) or the socket itself
- * (iter/tcp, ops NULL). The window is only clamped where it can follow the
- * RTT; a clamp moves when it must grow, or shrink by more than a quarter
- * (setting it also sets ssthresh).
+ * (iter/tcp, ops NULL); both hold the socket's lock. The window is only
+ * clamped where it can follow the RTT; a clamp moves when it must grow, or
+ * shrink by more than a quarter (setting it also sets ssthresh).
  */
 static __always_inline void wf_pace_cwnd(void *ctx, struct bpf_sock_ops *ops, struct tcp_sock *tp,
-					 struct wf_owner *o, __u64 rate)
+					 struct wf_sockstat *ss, __u64 rate)
 {
 	__u32 want = rate ? wf_pace_cwnd_for(rate, tp->srtt_us >> 3, tp->mss_cache) : 0;
 	__u32 cur = tp->snd_cwnd_clamp;
 	int val;
 
+	if (!ss)
+		return;
 	if (!want) {
-		if (!(o->flags & WF_OWNER_CWND))
+		if (!ss->cwnd)
 			return;
 		val = 0x7fffffff; /* as good as none: the kernel's own is ~0U, which an int cannot ask for */
 		bpf_setsockopt(ctx, WF_SOL_TCP, WF_TCP_BPF_SNDCWND_CLAMP, &val, sizeof(val));
 		wf_pace_rtt_cb(ctx, ops, tp, 0);
-		__sync_fetch_and_and(&o->flags, ~WF_OWNER_CWND);
+		ss->cwnd = 0;
 		return;
 	}
-	if (!(o->flags & WF_OWNER_CWND)) {
+	if (!ss->cwnd) {
 		if (wf_pace_rtt_cb(ctx, ops, tp, 1))
 			return; /* it could not follow the RTT: leave the window alone */
-		__sync_fetch_and_or(&o->flags, WF_OWNER_CWND);
+		ss->cwnd = 1;
 	} else if (want <= cur && want >= cur - cur / 4) {
 		return;
 	}

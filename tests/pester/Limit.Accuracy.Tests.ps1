@@ -74,28 +74,36 @@ Describe 'A slow paced sender sends small super-packets' -Tag Kernel {
     # On a path under 0.5 ms TCP sends 64 KiB super-packets whatever its pacing rate, at 1 MiB/s
     # one every 62 ms: a second then holds 16 or 17 and reads 0.994 or 1.056. Wirefisher clamps a
     # slow paced socket's congestion window to 10 ms of its rate (bpf/lib/wf_pace.h).
-    It 'veth TCP egress at 1 MiB/s: every second within 3 %, and the window is free again after Remove-WfLimit' {
+    It 'veth TCP <Direction> at 1 MiB/s, <Cc> sender: every second within 3 %, and the window free after Remove-WfLimit' -ForEach @(
+        @{ Direction = 'Egress'; Cc = 'bbr' }, @{ Direction = 'Egress'; Cc = 'cubic' }, @{ Direction = 'Ingress'; Cc = 'cubic' }
+    ) {
+        # cubic keeps the window it had before the limit (it never fills it when paced): congestion
+        # notifications bring it down; Ingress: the sender is paced as the sending end of the receiver's limit
+        $oldCc = ip netns exec $veth.A sysctl -n net.ipv4.tcp_congestion_control
+        ip netns exec $veth.A sysctl -qw "net.ipv4.tcp_congestion_control=$Cc"
         $pair = Start-WfTrafficPair -Proto tcp -Scale 2 -Address $veth.AddressB -ReceiverNetns $veth.B -SenderNetns $veth.A
+        $target = if ($Direction -eq 'Ingress') { $pair.Receiver.Pid } else { $pair.Sender.Pid }
         $removed = $false
         try {
             Start-Sleep -Seconds 1
-            Set-WfLimit -Pid $pair.Sender.Pid -Rate 1MB -Direction Egress
+            Set-WfLimit -Pid $target -Rate 1MB -Direction $Direction
             $m = Measure-WfLimitAccuracy $pair -Rate 1MB -Seconds 10
-            Write-Host "    veth paced 1 MiB/s: $($m.Text)"
+            Write-Host "    veth paced 1 MiB/s, $Direction, $($Cc): $($m.Text)"
             $m.MeanRatio | Should -BeGreaterOrEqual 0.99 -Because $m.Text
             $m.MeanRatio | Should -BeLessOrEqual 1.01 -Because $m.Text
             ($m.Ratios | ForEach-Object { [math]::Abs($_ - 1) } | Measure-Object -Maximum).Maximum | Should -BeLessOrEqual 0.03 -Because $m.Text
             $limited = @(Get-WfTcpInfo -Netns $veth.A -Field cwnd)
             $limited.Count | Should -Be 1
-            Remove-WfLimit -Pid $pair.Sender.Pid
+            Remove-WfLimit -Pid $target
             $removed = $true
             # the seed's pattern sends 2 MiB/s: an unclamped window grows past the clamp within a second
             Start-Sleep -Seconds 2
             $free = @(Get-WfTcpInfo -Netns $veth.A -Field cwnd)
             $free[0] | Should -BeGreaterThan $limited[0] -Because "cwnd $($limited[0]) limited, $($free[0]) after Remove-WfLimit"
         } finally {
-            if (-not $removed) { Remove-WfLimit -Pid $pair.Sender.Pid -ErrorAction SilentlyContinue }
+            if (-not $removed) { Remove-WfLimit -Pid $target -ErrorAction SilentlyContinue }
             Stop-WfTrafficPair $pair
+            ip netns exec $veth.A sysctl -qw "net.ipv4.tcp_congestion_control=$oldCc"
         }
     }
 
