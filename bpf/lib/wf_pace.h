@@ -98,7 +98,7 @@ static __always_inline void wf_peer_forget(struct sock *sk)
  * window, so a slow paced socket's window is clamped to WF_PACE_BURST_US of
  * its rate, and never under four round trips of it (the rate needs one): it
  * follows the RTT at every sample (BPF_SOCK_OPS_RTT_CB, wf_sockops), so a path
- * that grows slower never holds the socket under its rate. From 6.4 MB/s on,
+ * that grows slower never holds the socket under its rate. From 6.25 MiB/s on,
  * 64 KiB is less than 10 ms of the rate and the window is left alone. The
  * clamp is lifted only when the socket is no longer paced (or faster): the
  * kernel then sets ssthresh too, and the window grows from where it is in
