@@ -360,7 +360,7 @@ int wf_sockops(struct bpf_sock_ops *ops)
 	o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
 	if (!wf_tuple_of_ops(ops, &t, 0))
 		return 1;
-	wf_what_of_tcp(wf_ops_sock(ops), &t, WF_DIR_EGRESS, &w);
+	wf_what_of_tcp((struct sock *)tp, &t, WF_DIR_EGRESS, &w);
 	wf_match_now(o, &w, &m);
 	want = wf_pace_for(&m);
 	if (ops->op != BPF_SOCK_OPS_RTT_CB)
@@ -378,7 +378,7 @@ int wf_sockops(struct bpf_sock_ops *ops)
 		if (o) {
 			__sync_fetch_and_and(&o->flags, ~(WF_OWNER_CLAMPED | WF_OWNER_WINDOW));
 			if ((r = wf_shaped_rule(&m, &rid)) && (s = wf_state_of(rid))) {
-				struct sock *ks = wf_ops_sock(ops);
+				struct sock *ks = (struct sock *)tp;
 
 				/* over a device (not loopback) in a namespace without the shaper yet: wake the watcher */
 				if (ks && BPF_CORE_READ(ks, sk_dst_cache, dev, ifindex) != 1)
