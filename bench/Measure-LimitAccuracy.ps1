@@ -15,7 +15,11 @@ flood at 100 MiB/s (the seed pattern cannot offer 100 MiB/s on a 2-CPU VM) and i
 unlimited rows. The limit is set on the running connection; the second under way and one
 more are skipped, then $Seconds whole seconds of the receiver are measured: mean / target,
 the worst second after the first (the ratio furthest from 1), the standard deviation of
-the per-second ratios, the sender namespace's TcpRetransSegs (nstat) over the run.
+the per-second ratios, the sender namespace's TcpRetransSegs (nstat) over the run. Each end of
+the pair hands a flow to one CPU (Set-WfFlowSteering), as a NIC does: a plain veth delivers a
+flow's packets out of order when its sender moves between CPUs, and the spurious
+retransmissions that follow (0-249 a row at 100 MiB/s, tbf's and Wirefisher's alike) would
+hide what the limiter itself costs TCP.
 Wirefisher stays enabled (monitoring) for every row. Downloads from a sender this host
 cannot pace are bench/Measure-RemoteIngress.ps1's.
 
@@ -140,7 +144,7 @@ $sections = [Collections.Generic.List[object]]::new()
 $started = Get-Date
 $v = $null
 try {
-    $v = New-WfHostVeth -Net 219 -Prefix "wfacc$(Get-Random -Maximum 999)"
+    $v = New-WfHostVeth -Net 219 -Prefix "wfacc$(Get-Random -Maximum 999)" -SteerFlows
     Enable-Wirefisher | Out-Null
     foreach ($kind in $kinds.Keys) {
         $rows = [Collections.Generic.List[object]]::new()

@@ -10,7 +10,9 @@ one through an ifb whose htb class is far above any rate here, which is what eve
 front of the receiver (ifb+htb's and Wirefisher's shaper alike) costs the path; a rate above
 0.95 of what the path carries is left out of the verdicts. 100 MiB/s rows use the flood
 pattern too (the seed pattern cannot offer that much here), the others the seed pattern with
-its gaps scaled to the rate. The drop bucket runs on the first path only.
+its gaps scaled to the rate. The drop bucket runs on the first path only. Every veth of the
+path hands a flow to one CPU (Set-WfFlowSteering), as a NIC does, so that retransmissions
+count what the limiter costs TCP, not the reordering of a plain veth on two CPUs.
 
 Writes bench/results/remote-ingress.json (issue 9, section 1, the remote-like rows; with
 -Quick: 10 MiB/s, 2 s, 10 ms delay, three rows, under out/bench/results). No timing is asserted.
@@ -104,7 +106,7 @@ try {
         $dl = $pass.Delay
         $path = $null
         try {
-            $path = New-WfRemotePath -DelayMs $dl -CongestionControl $pass.Cc
+            $path = New-WfRemotePath -DelayMs $dl -CongestionControl $pass.Cc -SteerFlows
             $idle = Measure-WfPathLatency -Path $path -Count 10
             'path delay {0} ms: idle RTT {1:N2} ms, sender TCP {2}' -f $dl, $idle, $path.CongestionControl
             foreach ($rate1 in $Rate) { foreach ($row in $pass.Rows) {

@@ -120,11 +120,7 @@ Describe 'A slow paced sender sends small super-packets' -Tag Kernel {
             # the same delay line again, now holding each frame 15 ms: a window clamped for 2 ms
             # (10 ms of the rate, 8 segments) would carry a third of the rate over 30 ms (0.36 with the
             # clamp held where it was: measured)
-            kill -TERM $path.DelayProcess.Id
-            $null = $path.DelayProcess.WaitForExit(3000)
-            $prefix = $path.SenderNetns -replace '-s$'
-            $path.DelayProcess = Start-Process -FilePath ip -PassThru -RedirectStandardOutput $path.DelayLog -RedirectStandardError "$($path.DelayLog).err" `
-                -ArgumentList @('netns', 'exec', $path.DelayNetns, (Get-WfDelayTool), "$prefix-dr", "$prefix-dc", 15)
+            Set-WfDelayLine $path 15
             $after = Measure-WfLimitAccuracy $pair -Rate 1MB -Seconds 5 -Settle 2
             $rtt = Measure-WfPathLatency $path -Count 3
             Write-Host "    RTT 2 -> $rtt ms: before $($before.Text); after $($after.Text)"

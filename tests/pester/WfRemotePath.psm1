@@ -1,3 +1,4 @@
+using module ./WfTestHelpers.psm1
 # A download path that looks remote to Wirefisher: sender -> router -> receiver in
 # three network namespaces, the router NATing both ways, so that no socket of this
 # host has the receiver's 5-tuple reversed and the sender cannot be paced from
@@ -45,7 +46,9 @@ function New-WfRemotePath {
         [string] $CongestionControl,
         # the receiving leg keeps its offloads and the receiver's device aggregates (GRO), as a NIC does:
         # the receiver gets super-packets of many segments; not with a delay line, which cannot carry them
-        [switch] $SuperPackets
+        [switch] $SuperPackets,
+        # each veth end hands a flow's packets to one CPU (Set-WfFlowSteering), as a NIC's receive queues do
+        [switch] $SteerFlows
     )
     if ($SuperPackets -and $DelayMs -gt 0) { throw 'New-WfRemotePath: -SuperPackets cannot pass a delay line (it forwards MTU-sized frames)' }
     $s = "$Prefix-s"; $r = "$Prefix-r"; $c = "$Prefix-c"; $d = if ($DelayMs -gt 0) { "$Prefix-d" }
@@ -114,18 +117,10 @@ function New-WfRemotePath {
                 Invoke-WfNative ip netns exec $r $ipt -t nat -A POSTROUTING -o $out -j MASQUERADE
             }
         }
+        if ($SteerFlows) { foreach ($n in $links.Keys) { foreach ($l in $links[$n]) { Set-WfFlowSteering -Netns $n -Device $l } } }
         if ($d) {
             $path.DelayLog = [IO.Path]::GetTempFileName()
-            $path.DelayProcess = Start-Process -FilePath ip -PassThru -RedirectStandardOutput $path.DelayLog `
-                -RedirectStandardError "$($path.DelayLog).err" `
-                -ArgumentList @('netns', 'exec', $d, (Get-WfDelayTool), "$Prefix-dr", "$Prefix-dc", $DelayMs)
-            $deadline = (Get-Date).AddSeconds(10)
-            while (-not ((Get-Content $path.DelayLog -ErrorAction SilentlyContinue) -contains 'ready')) {
-                if ($path.DelayProcess.HasExited -or (Get-Date) -gt $deadline) {
-                    throw "wfdelay did not start: $(Get-Content "$($path.DelayLog).err" -Raw -ErrorAction SilentlyContinue)"
-                }
-                Start-Sleep -Milliseconds 50
-            }
+            Set-WfDelayLine $path $DelayMs
         }
         # Working means a ping crosses the whole path (and through the delay line, shows it).
         $deadline = (Get-Date).AddSeconds(15)
@@ -141,10 +136,29 @@ function New-WfRemotePath {
     }
 }
 
-function Remove-WfRemotePath {
-    # Never throws; safe to run twice or on a half-built path.
+function Set-WfDelayLine {
+    <# Starts the path's delay line holding each frame DelayMs each way; a running one is stopped first, so a
+    test can change the RTT under a live connection. Returns once wfdelay says it is ready. #>
+    param([Parameter(Mandatory)] $Path, [Parameter(Mandatory)] [int] $DelayMs)
+    $prefix = $Path.SenderNetns -replace '-s$'
+    Stop-WfDelayLine $Path
+    Set-Content $Path.DelayLog ''
+    $Path.DelayProcess = Start-Process -FilePath ip -PassThru -RedirectStandardOutput $Path.DelayLog `
+        -RedirectStandardError "$($Path.DelayLog).err" `
+        -ArgumentList @('netns', 'exec', $Path.DelayNetns, (Get-WfDelayTool), "$prefix-dr", "$prefix-dc", $DelayMs)
+    $deadline = (Get-Date).AddSeconds(10)
+    while (-not ((Get-Content $Path.DelayLog -ErrorAction SilentlyContinue) -contains 'ready')) {
+        if ($Path.DelayProcess.HasExited -or (Get-Date) -gt $deadline) {
+            throw "wfdelay did not start: $(Get-Content "$($Path.DelayLog).err" -Raw -ErrorAction SilentlyContinue)"
+        }
+        Start-Sleep -Milliseconds 50
+    }
+    $Path.DelayMs = $DelayMs
+}
+
+function Stop-WfDelayLine {
+    # Never throws.
     param($Path)
-    if (-not $Path) { return }
     try {
         $p = $Path.DelayProcess
         if ($p -and -not $p.HasExited) {
@@ -152,6 +166,14 @@ function Remove-WfRemotePath {
             if (-not $p.WaitForExit(3000)) { kill -KILL $p.Id 2>$null; $null = $p.WaitForExit(2000) }
         }
     } catch { }
+    $global:LASTEXITCODE = 0
+}
+
+function Remove-WfRemotePath {
+    # Never throws; safe to run twice or on a half-built path.
+    param($Path)
+    if (-not $Path) { return }
+    Stop-WfDelayLine $Path
     # the veths are made inside the namespaces, so they go with them
     foreach ($n in @($Path.Namespaces)) { if ($n -and (Test-Path "/run/netns/$n")) { ip netns del $n 2>$null } }
     foreach ($f in $Path.DelayLog, "$($Path.DelayLog).err") { if ($f) { Remove-Item $f -ErrorAction SilentlyContinue } }
@@ -212,4 +234,4 @@ function Measure-WfPathLatency {
     if ($rtt.Count % 2) { $rtt[$m] } else { ($rtt[$m - 1] + $rtt[$m]) / 2 }
 }
 
-Export-ModuleMember -Function New-WfRemotePath, Remove-WfRemotePath, Get-WfNetnsCounter, Get-WfTcpInfo, Get-WfUnacknowledged, Measure-WfPathLatency, Get-WfDelayTool
+Export-ModuleMember -Function New-WfRemotePath, Remove-WfRemotePath, Get-WfNetnsCounter, Get-WfTcpInfo, Get-WfUnacknowledged, Measure-WfPathLatency, Set-WfDelayLine
