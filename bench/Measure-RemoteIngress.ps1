@@ -189,7 +189,7 @@ $carries = {
     if ($pick.Count) { ($pick | ForEach-Object { [double]$_.mean_mib } | Measure-Object -Minimum).Minimum } else { $null }
 }
 # and where ifb+htb, the anchor, held less than 0.95 of the rate too, the row measures this machine: at
-# 100 MiB/s over 20 ms both got 0.77-0.80 while a queue that never limits carried 111-123 MiB/s
+# 100 MiB/s over 20 ms both got 0.75-0.79 while a queue that never limits carried 101-116 MiB/s
 # (2026-12-05; both CPUs busy with the delay line and the timer-driven queue)
 $anchorOf = { param($w) @($rowsOut | Where-Object { $_.limiter -eq 'ifb+htb' -and $_.delay_ms -eq $w.delay_ms -and $_.sender_cc -eq $w.sender_cc -and $_.rate_mib -eq $w.rate_mib }) | Select-Object -First 1 }
 $tooFast = {
