@@ -157,25 +157,8 @@ function Get-ProgStats {
     }
 }
 
-function Measure-PacketCost {
-    sysctl -qw kernel.bpf_stats_enabled=1
-    try {
-        $before = @(Get-ProgStats)
-        $null = Measure-Load 'veth' 'udp64'
-        $after = @(Get-ProgStats)
-    } finally { sysctl -qw kernel.bpf_stats_enabled=0 }
-    $cost = @{}
-    foreach ($a in $after) {
-        $b = $before | Where-Object Name -eq $a.Name
-        $cost[$a.Name] = ($a.Ns - $b.Ns) / [math]::Max(1, $a.Cnt - $b.Cnt)
-    }
-    $cost
-}
-
-function Measure-ProgramShare([string] $Load) {
-    # What share of the CPUs' busy time Wirefisher's packet programs took under a TCP load over veth
-    # (bpf_stats), the empty programs beside them: their direct cost, measured within one run, where
-    # TCP's throughput drifts too much from run to run to show it (cache effects are not in it)
+function Measure-ProgramRuns([string] $Load) {
+    # Runs a load over veth with bpf_stats on: what it reached, and each program's run time and runs over it
     sysctl -qw kernel.bpf_stats_enabled=1
     try {
         $before = @(Get-ProgStats)
@@ -184,9 +167,25 @@ function Measure-ProgramShare([string] $Load) {
     } finally { sysctl -qw kernel.bpf_stats_enabled=0 }
     $d = @{}
     foreach ($a in $after) { $b = $before | Where-Object Name -eq $a.Name; $d[$a.Name] = [pscustomobject]@{ Ns = $a.Ns - $b.Ns; Cnt = $a.Cnt - $b.Cnt } }
+    [pscustomobject]@{ Value = $value; Programs = $d }
+}
+
+function Measure-PacketCost {
+    $p = (Measure-ProgramRuns 'udp64').Programs
+    $cost = @{}
+    foreach ($name in $p.Keys) { $cost[$name] = $p[$name].Ns / [math]::Max(1, $p[$name].Cnt) }
+    $cost
+}
+
+function Measure-ProgramShare([string] $Load) {
+    # What share of the CPUs' busy time Wirefisher's packet programs took under a TCP load over veth
+    # (bpf_stats), the empty programs beside them: their direct cost, measured within one run, where
+    # TCP's throughput drifts too much from run to run to show it (cache effects are not in it)
+    $r = Measure-ProgramRuns $Load
+    $d = $r.Programs
     $wfNs = $d.wf_ingress.Ns + $d.wf_egress.Ns; $wfCnt = $d.wf_ingress.Cnt + $d.wf_egress.Cnt
     [pscustomobject]@{
-        Throughput = $value; WfNsPerRun = $wfNs / [math]::Max(1, $wfCnt); WfRunsPerSecond = $wfCnt / $Seconds
+        Throughput = $r.Value; WfNsPerRun = $wfNs / [math]::Max(1, $wfCnt); WfRunsPerSecond = $wfCnt / $Seconds
         WfShare = 100 * $wfNs / $script:lastBusyNs; EmptyShare = 100 * ($d.wf_empty_in.Ns + $d.wf_empty_out.Ns) / $script:lastBusyNs
     }
 }
