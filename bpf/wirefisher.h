@@ -55,6 +55,14 @@
 /* Rate windows close at the first packet at least this long after the last close. */
 #define WF_WINDOW_NS 1000000000ULL
 
+/* struct wf_rate.pending holds the open window's bytes << WF_PENDING_SHIFT | its
+ * packets, so that a packet is counted with one atomic add (issue 9). A window
+ * holds about WF_WINDOW_NS of traffic (it closes at the first packet after it):
+ * up to 2^36 bytes (64 GiB, 550 Gbit/s for a second) and 2^28 packets
+ * (268 million) fit. */
+#define WF_PENDING_SHIFT 28
+#define WF_PENDING_PACKETS ((1ULL << WF_PENDING_SHIFT) - 1)
+
 /* Rule kinds (wf_rule.kind), and what a socket is matched by (lib/wf_match.h):
  * wf_index key id, or the array the kernel walks. */
 #define WF_KIND_PROCESS 1 /* id: tgid (and the owner's start time lies in the rule's window) */
@@ -239,7 +247,8 @@ struct wf_tuple {
 };
 
 /* The original's four rates, kept per flow and updated per packet (under the
- * lock of the struct that holds it). Bytes are payload bytes that passed.
+ * lock of a rule's state; sockets' and processes' without one, see
+ * lib/wf_account.h). Bytes are payload bytes that passed.
  * A window closes at the first packet at least WF_WINDOW_NS after the last
  * close: instant = the window's bytes / its length; peak = the largest
  * instant; smoothed = smoothed - smoothed/8 + instant/8 per closed window
@@ -252,10 +261,10 @@ struct wf_tuple {
 struct wf_rate {
 	__u64 first_ns;
 	__u64 win_start_ns;
-	__u64 win_base;    /* bytes when the open window began: it holds bytes - win_base */
+	__u64 pending;     /* the open window's bytes and packets (WF_PENDING_SHIFT), not yet in bytes and packets */
 	__u64 windows;     /* windows closed so far */
-	__u64 bytes;
-	__u64 packets;
+	__u64 bytes;       /* of the closed windows: all bytes are bytes + (pending >> WF_PENDING_SHIFT) */
+	__u64 packets;     /* of the closed windows: all are packets + (pending & WF_PENDING_PACKETS) */
 	__u64 dropped_bytes;
 	__u64 dropped_packets;
 	__u64 instant;     /* bytes per second */

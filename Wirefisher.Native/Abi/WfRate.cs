@@ -8,7 +8,8 @@ public struct WfRate
 {
     [CField("first_ns")] public ulong FirstNs;
     [CField("win_start_ns")] public ulong WinStartNs;
-    [CField("win_base")] public ulong WinBase;
+    /// <summary>The open window's bytes and packets, not yet in <see cref="Bytes"/> and <see cref="Packets"/>: bytes &lt;&lt; <see cref="AbiConst.PendingShift"/> | packets.</summary>
+    [CField("pending")] public ulong Pending;
     [CField("windows")] public ulong Windows;
     [CField("bytes")] public ulong Bytes;
     [CField("packets")] public ulong Packets;
@@ -17,4 +18,13 @@ public struct WfRate
     [CField("instant")] public ulong Instant;
     [CField("peak")] public ulong Peak;
     [CField("smoothed")] public ulong Smoothed;
+
+    /// <summary>The open window's bytes (in <see cref="Pending"/>).</summary>
+    public readonly ulong WindowBytes => Pending >> AbiConst.PendingShift;
+
+    /// <summary>All bytes that passed: the closed windows' and the open one's.</summary>
+    public readonly ulong TotalBytes => Bytes + WindowBytes;
+
+    /// <summary>All packets that passed: the closed windows' and the open one's.</summary>
+    public readonly ulong TotalPackets => Packets + (Pending & ((1UL << AbiConst.PendingShift) - 1));
 }

@@ -109,8 +109,8 @@ public sealed class RuleStore : IDisposable
 
     private static WfState Sum(WfState a, WfState b)
     {
-        a.Rate.Bytes += b.Rate.Bytes;
-        a.Rate.Packets += b.Rate.Packets;
+        a.Rate.Bytes += b.Rate.TotalBytes; // the open windows' counts too: a's stay in a.Rate.Pending
+        a.Rate.Packets += b.Rate.TotalPackets;
         a.Rate.DroppedBytes += b.Rate.DroppedBytes;
         a.Rate.DroppedPackets += b.Rate.DroppedPackets;
         a.PacedBytes += b.PacedBytes;

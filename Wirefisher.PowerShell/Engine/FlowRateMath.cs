@@ -22,21 +22,23 @@ public static class FlowRateMath
     public static void Add(ref WfRate r, ulong now, uint len)
     {
         if (r.FirstNs == 0) { r.FirstNs = now; r.WinStartNs = now; }
-        r.Bytes += len;
-        r.Packets += 1;
+        r.Pending += (ulong)len << AbiConst.PendingShift | 1;
         ulong dt = now - r.WinStartNs;
         if (dt >= WindowNs)
-            Close(ref r, (r.Bytes - r.WinBase) * 1_000_000 / (dt / 1000), now);
+            Close(ref r, r.WindowBytes * 1_000_000 / (dt / 1000), now);
     }
 
+    /// <summary>Closes the open window with its instant rate: its count moves into the totals.</summary>
     private static void Close(ref WfRate r, ulong instant, ulong now)
     {
+        r.Bytes = r.TotalBytes;
+        r.Packets = r.TotalPackets;
+        r.Pending = 0;
         r.Smoothed = r.Windows > 0 ? r.Smoothed - (r.Smoothed >> 3) + (instant >> 3) : instant;
         r.Peak = Math.Max(r.Peak, instant);
         r.Instant = instant;
         r.Windows += 1;
         r.WinStartNs = now;
-        r.WinBase = r.Bytes;
     }
 
     /// <summary>The rates at now (ns, CLOCK_MONOTONIC), the kernel's record left as it is.</summary>
@@ -48,13 +50,13 @@ public static class FlowRateMath
         if (idle > 0)
         {
             // the open window holds what came since its start: it closes one second in...
-            Close(ref r, r.Bytes > r.WinBase ? r.Bytes - r.WinBase : 0, r.WinStartNs + WindowNs);
+            Close(ref r, r.WindowBytes, r.WinStartNs + WindowNs);
             // ...and every further quiet second closes an empty one (bounded: smoothed is 0 or stuck below 8 long before)
             for (ulong i = 1; i < Math.Min(idle, 1000UL); i++)
                 Close(ref r, 0, r.WinStartNs + WindowNs);
         }
         double span = now - r.FirstNs;
-        ulong average = span > 0 ? (ulong)(r.Bytes * 1e9 / span) : 0;
+        ulong average = span > 0 ? (ulong)(r.TotalBytes * 1e9 / span) : 0;
         return new RateView(r.Instant, average, r.Peak, r.Smoothed);
     }
 }

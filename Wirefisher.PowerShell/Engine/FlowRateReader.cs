@@ -161,8 +161,8 @@ public static class FlowRateReader
         f.Average = v.Average;
         f.Peak = v.Peak;
         f.Smoothed = v.Smoothed;
-        f.Bytes = r.Bytes;
-        f.Packets = r.Packets;
+        f.Bytes = r.TotalBytes;
+        f.Packets = r.TotalPackets;
         f.DroppedBytes = r.DroppedBytes;
         f.DroppedPackets = r.DroppedPackets;
         return f;

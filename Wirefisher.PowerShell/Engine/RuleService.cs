@@ -286,12 +286,12 @@ public static class RuleService
     {
         if ((e.Rule.Flags & AbiConst.RuleWatchOnly) != 0) return LimitMechanism.None;
         WfState s = e.State;
-        if (s.Rate.Bytes == 0)
+        if (s.Rate.TotalBytes == 0)
             return LimitMechanism.Paced | LimitMechanism.Policed | (Shaping.IsShaped(e.Rule) ? LimitMechanism.Shaped : 0);
         var m = LimitMechanism.None;
         if (s.PacedBytes > 0) m |= LimitMechanism.Paced;
         if (s.ShapedBytes > 0) m |= LimitMechanism.Shaped;
-        if (s.Rate.Bytes > s.PacedBytes + s.ShapedBytes) m |= LimitMechanism.Policed;
+        if (s.Rate.TotalBytes > s.PacedBytes + s.ShapedBytes) m |= LimitMechanism.Policed;
         return m;
     }
 
@@ -319,8 +319,8 @@ public static class RuleService
             PerProcess = (r.Flags & AbiConst.RulePerProcess) != 0,
             TimeScale = TimeSpan.FromTicks((long)(r.TimeScaleNs / 100)),
             Burst = (ulong)Math.Round(r.BurstNs / 1e9 * r.Rate),
-            PassedBytes = e.State.Rate.Bytes,
-            PassedPackets = e.State.Rate.Packets,
+            PassedBytes = e.State.Rate.TotalBytes,
+            PassedPackets = e.State.Rate.TotalPackets,
             DroppedBytes = e.State.Rate.DroppedBytes + q.DroppedBytes,
             DroppedPackets = e.State.Rate.DroppedPackets + q.DroppedPackets,
             QueuedBytes = q.QueuedBytes,

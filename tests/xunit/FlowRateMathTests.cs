@@ -89,5 +89,24 @@ public class FlowRateMathTests
         for (ulong i = 0; i <= packets; i++) FlowRateMath.Add(ref r, 5 * S + i * S / packets, len);
         Assert.Equal(1UL, r.Windows);
         Assert.InRange((double)r.Instant, 12.4e9, 12.6e9);
+        Assert.Equal((packets + 1) * len, r.TotalBytes);
+    }
+
+    [Fact]
+    public void TheOpenWindowCountsInTheTotals()
+    {
+        // bytes and packets of the open window share one word (one atomic add a packet in the kernel)
+        WfRate r = Run(1 * S, 2 * S + 1, 10 * Ms, 1000);          // 101 packets, closed at 2 s
+        r = Run(2 * S + 10 * Ms, 2 * S + 500 * Ms, 10 * Ms, 65535, r); // 49 more in the open window
+        Assert.Equal(1UL, r.Windows);
+        Assert.Equal(101_000UL, r.Bytes);
+        Assert.Equal(101UL, r.Packets);
+        Assert.Equal(49UL * 65535, r.WindowBytes);
+        Assert.Equal(101_000UL + 49UL * 65535, r.TotalBytes);
+        Assert.Equal(150UL, r.TotalPackets);
+        // a window as large as the word holds (2^36 - 1 bytes, 2^28 - 1 packets) keeps both exact
+        var full = new WfRate { Pending = (((1UL << 36) - 1) << AbiConst.PendingShift) | ((1UL << AbiConst.PendingShift) - 1) };
+        Assert.Equal((1UL << 36) - 1, full.TotalBytes);
+        Assert.Equal((1UL << AbiConst.PendingShift) - 1, full.TotalPackets);
     }
 }
