@@ -56,6 +56,43 @@ int wf_sock_create(struct bpf_sock *sk)
 	return 1; /* never refuse a socket */
 }
 
+/* The socket's rates, its owner's tgid copied in first when stale (see wf_handle); *o the owner if looked up. */
+static __always_inline struct wf_sockstat *wf_sockstat_owned(struct bpf_sock *sk, struct wf_owner **o)
+{
+	struct wf_sockstat *ss = wf_sockstat_of(sk);
+	__u64 gen = *(volatile __u64 *)&wf_owner_gen + 1;
+
+	if (sk && wf_sockstat_stale(ss, gen)) {
+		*o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
+		wf_sockstat_own(ss, *o, gen);
+	}
+	return ss;
+}
+
+/* Whether a passing egress packet also notifies congestion: its paced socket's window is above
+ * the clamp (lib/wf_pace.h); also the sending end of a local receiver's limit. */
+static __always_inline int wf_over_clamp(struct bpf_sock *sk, struct wf_sockstat *ss, __u32 dir)
+{
+	return dir == WF_DIR_EGRESS && ss && ss->cwnd && wf_pace_cwnd_over(sk);
+}
+
+/* wf_handle with no rule loaded: count the packet and pass it. Its own path, so
+ * that the compiler lays it out without the matching's registers (issue 9). */
+static __always_inline int wf_count_only(struct __sk_buff *skb, __u32 dir)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct wf_owner *o = NULL;
+	struct wf_sockstat *ss;
+	__u32 proto, len;
+
+	len = wf_parse_skb(skb, dir, NULL, &proto);
+	if (!len)
+		return WF_PASS;
+	ss = wf_sockstat_owned(sk, &o);
+	wf_account(ss, dir, len, 1);
+	return wf_over_clamp(sk, ss, dir) ? WF_PASS_CN : WF_PASS;
+}
+
 /* Per packet: who owns it, which rules it matches, do their buckets let it
  * pass; then count it. Returns WF_DROP, WF_PASS or WF_PASS_CN.
  *
@@ -68,26 +105,21 @@ int wf_sock_create(struct bpf_sock *sk)
 static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 {
 	struct wf_config *cfg = wf_config_get();
-	int rules = cfg && cfg->kinds; /* else: count only; no tuple, no match */
 	struct wf_what w = { .dir = dir };
 	struct bpf_sock *sk = skb->sk;
 	struct wf_sockstat *ss;
 	struct wf_owner *o = NULL;
 	int verdict = WF_PASS;
 	struct wf_ids m;
-	__u64 gen;
 	__u32 len;
 
-	len = wf_parse_skb(skb, dir, rules ? &w.t : NULL, &w.proto);
+	if (!cfg || !cfg->kinds)
+		return wf_count_only(skb, dir); /* no rule: no tuple, no match */
+	len = wf_parse_skb(skb, dir, &w.t, &w.proto);
 	if (!len)
 		return WF_PASS; /* pure ACKs and control packets pass free and uncounted */
-	ss = wf_sockstat_of(sk);
-	gen = *(volatile __u64 *)&wf_owner_gen + 1;
-	if (sk && wf_sockstat_stale(ss, gen)) {
-		o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
-		wf_sockstat_own(ss, o, gen);
-	}
-	if (sk && ss && rules) {
+	ss = wf_sockstat_owned(sk, &o);
+	if (sk && ss) {
 		if (cfg->kinds & (1 << WF_KIND_IFACE))
 			w.dev = wf_dev_of_skb(skb);
 		wf_match_sk(cfg, &ss->match, sk, &o, &w, &m);
@@ -110,8 +142,7 @@ static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 				wf_wake_unshaped(wf_dev_of_skb(skb) >> 32, skb->ifindex);
 		}
 	}
-	/* a paced socket whose window is above its clamp (lib/wf_pace.h): also the sending end of a local receiver's limit */
-	if (verdict == WF_PASS && dir == WF_DIR_EGRESS && ss && ss->cwnd && wf_pace_cwnd_over(sk))
+	if (verdict == WF_PASS && wf_over_clamp(sk, ss, dir))
 		verdict = WF_PASS_CN;
 	wf_account(ss, dir, len, verdict != WF_DROP);
 	return verdict;
