@@ -76,8 +76,9 @@ static __always_inline int wf_over_clamp(struct bpf_sock *sk, struct wf_sockstat
 	return dir == WF_DIR_EGRESS && ss && ss->cwnd && wf_pace_cwnd_over(sk);
 }
 
-/* wf_handle with no rule loaded: count the packet and pass it. Its own path, so
- * that the compiler lays it out without the matching's registers (issue 9). */
+/* Per packet, with no rule loaded: count it and pass it. A path of its own, so
+ * that the compiler lays it out without the matching's stack and registers
+ * (issue 9). */
 static __always_inline int wf_count_only(struct __sk_buff *skb, __u32 dir)
 {
 	struct bpf_sock *sk = skb->sk;
@@ -93,8 +94,8 @@ static __always_inline int wf_count_only(struct __sk_buff *skb, __u32 dir)
 	return wf_over_clamp(sk, ss, dir) ? WF_PASS_CN : WF_PASS;
 }
 
-/* Per packet: who owns it, which rules it matches, do their buckets let it
- * pass; then count it. Returns WF_DROP, WF_PASS or WF_PASS_CN.
+/* Per packet, with rules loaded: who owns it, which rules it matches, do their
+ * buckets let it pass; then count it. Returns WF_DROP, WF_PASS or WF_PASS_CN.
  *
  * One sk_storage lookup per packet, its socket's wf_sockstat (issue 9): it
  * holds the socket's rates, its owner's tgid and the rules it matched. It is
@@ -102,9 +103,8 @@ static __always_inline int wf_count_only(struct __sk_buff *skb, __u32 dir)
  * that is not full (request and timewait sockets), so no bpf_sk_fullsock is
  * needed either. The owner itself is looked up only when the tgid copy is
  * stale, when the rules must be found anew, or for a packet a rule limits. */
-static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
+static __always_inline int wf_handle_rules(struct __sk_buff *skb, __u32 dir, struct wf_config *cfg)
 {
-	struct wf_config *cfg = wf_config_get();
 	struct wf_what w = { .dir = dir };
 	struct bpf_sock *sk = skb->sk;
 	struct wf_sockstat *ss;
@@ -113,8 +113,6 @@ static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 	struct wf_ids m;
 	__u32 len;
 
-	if (!cfg || !cfg->kinds)
-		return wf_count_only(skb, dir); /* no rule: no tuple, no match */
 	len = wf_parse_skb(skb, dir, &w.t, &w.proto);
 	if (!len)
 		return WF_PASS; /* pure ACKs and control packets pass free and uncounted */
@@ -146,6 +144,13 @@ static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
 		verdict = WF_PASS_CN;
 	wf_account(ss, dir, len, verdict != WF_DROP);
 	return verdict;
+}
+
+static __always_inline int wf_handle(struct __sk_buff *skb, __u32 dir)
+{
+	struct wf_config *cfg = wf_config_get();
+
+	return cfg && cfg->kinds ? wf_handle_rules(skb, dir, cfg) : wf_count_only(skb, dir);
 }
 
 SEC("cgroup_skb/ingress")
