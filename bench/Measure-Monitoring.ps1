@@ -7,7 +7,7 @@ received, with Wirefisher disabled, with two empty cgroup_skb programs in its pl
 floor: what the hook costs before any work, bench/bpf/wf_empty.bpf.c), enabled with monitoring
 only, and enabled with 1,000 rules of mixed kinds none of which match; runs alternate so that drift
 cancels. Then the programs' own cost per run (kernel.bpf_stats_enabled: run_time_ns /
-run_cnt) under 64-byte UDP on the veth pair with 1, 100 and 10,000 rules (1,000 in a quick run),
+run_cnt) under 64-byte UDP on the veth pair with monitoring alone and with 1, 100 and 10,000 rules (1,000 in a quick run),
 with the empty programs attached beside Wirefisher's as the floor of the same runs; and under
 TCP over veth (1 and 4 streams, monitoring only), what share of the CPUs' busy time
 (/proc/stat) the packet programs took, which one run measures where throughput drifts.
@@ -120,21 +120,36 @@ function Remove-EmptyPrograms {
 function Set-Mode([string] $Mode) {
     Remove-EmptyPrograms
     Disable-Wirefisher | Out-Null
-    if ($Mode -eq 'disabled') { return }
-    if ($Mode -eq 'empty') { Add-EmptyPrograms; return }
-    Enable-Wirefisher | Out-Null
+    if ($Mode -eq 'empty') { Add-EmptyPrograms }
+    if ($Mode -in 'monitoring', 'rules1000') { Enable-Wirefisher | Out-Null }
     if ($Mode -eq 'rules1000') {
         Add-UnmatchedRules 1000
         # its ingress rules start the shaper watcher, a pwsh that takes a CPU-second or two to
         # start: measured while it started, single-stream TCP over veth came out at 0.36-0.64
         Start-Sleep -Seconds 3
     }
+    Wait-Quiet
+}
+
+function Wait-Quiet {
+    # .NET compiles a method that ran often again, in the background (tiered compilation): in a run
+    # right after Enable-Wirefisher that took 4 % of the sending CPU (perf record, 2026-12-05), so
+    # the mode that had just run the most new code paid for it. Waits (5 s at most) until this
+    # process has used under 5 ms of CPU in a quarter of a second.
+    $me = [Diagnostics.Process]::GetCurrentProcess()
+    foreach ($i in 1..20) {
+        $t0 = $me.TotalProcessorTime
+        Start-Sleep -Milliseconds 250
+        $me.Refresh()
+        if (($me.TotalProcessorTime - $t0).TotalMilliseconds -lt 5) { return }
+    }
 }
 
 function Add-UnmatchedRules([int] $Count) {
     # rules of every kind, none of which matches the measured traffic (its ports, users and processes)
     $ports = [math]::Min(1000, [math]::Ceiling($Count / 2))
-    if ($Count -le 1) { Set-WfLimit -Protocol TCP -RemotePort 20001 -Rate 10MB -Direction Ingress; return }
+    if ($Count -eq 0) { return }
+    if ($Count -eq 1) { Set-WfLimit -Protocol TCP -RemotePort 20001 -Rate 10MB -Direction Ingress; return }
     1..$ports | ForEach-Object { [pscustomobject]@{ Protocol = 'TCP'; RemotePort = 20000 + $_ } } | Set-WfLimit -Rate 10MB -Direction Ingress
     $rest = $Count - $ports
     if ($rest -ge 200) {
@@ -211,7 +226,8 @@ try {
     # a quick run stops at 1,000: one Set-WfLimit of 9,000 users takes about 100 s (see the closing note of issue 9).
     # The empty programs run beside Wirefisher's in the same runs: this machine's cost of any program drifts
     # (63-74 ns for the empty one on one day, 42 ns the day before), so each row has its own floor.
-    $costRows = foreach ($n in 1, 100, $(if ($Quick) { 1000 } else { 10000 })) {
+    # 0 rules is monitoring alone, the count-only path (wf_count_only); a rule makes packets match.
+    $costRows = foreach ($n in 0, 1, 100, $(if ($Quick) { 1000 } else { 10000 })) {
         Set-Mode 'monitoring'
         Add-UnmatchedRules $n
         Add-EmptyPrograms
@@ -264,22 +280,26 @@ function Get-OverheadVerdict([string] $Like, [double] $Min, [string] $Text) {
     $worst = ($rows | Sort-Object { $_.monitoring_ratio } | Select-Object -First 1)
     Get-Verdict ($worst.monitoring_ratio -ge $Min) ("{0} (worst: {1:N3}, {2} {3}){4}" -f $Text, $worst.monitoring_ratio, $worst.path, $worst.load, $note)
 }
-$worstNs = ($costRows | ForEach-Object { $_.wf_ingress_ns; $_.wf_egress_ns } | Measure-Object -Maximum).Maximum
-# the growth from the fewest rules to the most, each cost taken relative to its row's empty program
+# issue 9's per-packet goal is monitoring's, with no limit (the row of 0 rules); rule growth is 1 rule against the most
+$monRow = $costRows[0]; $oneRow = $costRows[1]
+$worstNs = [math]::Max($monRow.wf_ingress_ns, $monRow.wf_egress_ns)
+$worstNet = [math]::Max($monRow.wf_ingress_ns - $monRow.empty_in_ns, $monRow.wf_egress_ns - $monRow.empty_out_ns)
+$worstRulesNs = ($costRows | Select-Object -Skip 1 | ForEach-Object { $_.wf_ingress_ns; $_.wf_egress_ns } | Measure-Object -Maximum).Maximum
+# the growth from one rule to the most, each cost taken relative to its row's empty program
 function Get-Growth([string] $Prog, [string] $Floor) {
-    ($costRows[-1][$Prog] / [math]::Max(1, $costRows[-1][$Floor])) / [math]::Max(0.001, $costRows[0][$Prog] / [math]::Max(1, $costRows[0][$Floor]))
+    ($costRows[-1][$Prog] / [math]::Max(1, $costRows[-1][$Floor])) / [math]::Max(0.001, $oneRow[$Prog] / [math]::Max(1, $oneRow[$Floor]))
 }
 $scale = [math]::Max((Get-Growth 'wf_ingress_ns' 'empty_in_ns'), (Get-Growth 'wf_egress_ns' 'empty_out_ns'))
-$rawScale = [math]::Max($costRows[-1].wf_ingress_ns / [math]::Max(1, $costRows[0].wf_ingress_ns), $costRows[-1].wf_egress_ns / [math]::Max(1, $costRows[0].wf_egress_ns))
+$rawScale = [math]::Max($costRows[-1].wf_ingress_ns / [math]::Max(1, $oneRow.wf_ingress_ns), $costRows[-1].wf_egress_ns / [math]::Max(1, $oneRow.wf_egress_ns))
 $overheadVerdict = @(
     Get-OverheadVerdict '*UDP*' 0.97 '64-byte UDP with monitoring >= 0.97 of disabled'
     Get-OverheadVerdict '*TCP*' 0.98 'TCP with monitoring >= 0.98 of disabled'
     Get-OverheadVerdict 'veth*' 0.97 'monitoring costs under 3 % of unlimited veth throughput'
 )
 $costVerdict = @(
-    Get-Verdict ($worstNs -lt 100) ('each packet program under 100 ns per run (worst: {0} ns)' -f $worstNs)
+    Get-Verdict ($worstNs -lt 100) ('monitoring: each packet program under 100 ns per run (worst: {0} ns; {1} ns above the empty program beside it; with rules up to {2} ns)' -f $worstNs, $worstNet, $worstRulesNs)
     Get-Verdict ($worstNs -lt 50) ('under 50 ns per run, the aim (worst: {0} ns)' -f $worstNs)
-    Get-Verdict ($scale -le 1.2) ('{0} rules within 1.2x of {1}, each against the empty program of its own runs (worst: {2:N2}x; {3:N2}x without that)' -f $costRows[-1].rules, $costRows[0].rules, $scale, $rawScale)
+    Get-Verdict ($scale -le 1.2) ('{0} rules within 1.2x of {1}, each against the empty program of its own runs (worst: {2:N2}x; {3:N2}x without that)' -f $costRows[-1].rules, $oneRow.rules, $scale, $rawScale)
 )
 $worstShare = $shareRows | Sort-Object { $_.wf_busy_pct } | Select-Object -Last 1
 $shareNote = @(
