@@ -9,7 +9,7 @@ only, and enabled with 1,000 rules of mixed kinds none of which match; runs alte
 cancels. Then the programs' own cost per run (kernel.bpf_stats_enabled: run_time_ns /
 run_cnt) under 64-byte UDP on the veth pair with monitoring alone and with 1, 100 and 10,000 rules (1,000 in a quick run),
 with the empty programs attached beside Wirefisher's as the floor of the same runs; and under
-TCP over veth (1 and 4 streams, monitoring only), what share of the CPUs' busy time
+TCP (1 and 4 streams) and 64-byte UDP over veth, monitoring only, what share of the CPUs' busy time
 (/proc/stat) the packet programs took, which one run measures where throughput drifts.
 
 Writes bench/results/monitoring.json (out/bench/results with -Quick), which
@@ -193,7 +193,7 @@ function Measure-PacketCost {
 }
 
 function Measure-ProgramShare([string] $Load) {
-    # What share of the CPUs' busy time Wirefisher's packet programs took under a TCP load over veth
+    # What share of the CPUs' busy time Wirefisher's packet programs took under a load over veth
     # (bpf_stats), the empty programs beside them: their direct cost, measured within one run, where
     # TCP's throughput drifts too much from run to run to show it (cache effects are not in it)
     $r = Measure-ProgramRuns $Load
@@ -238,7 +238,7 @@ try {
     }
     Set-Mode 'monitoring'
     Add-EmptyPrograms
-    $shareRows = foreach ($load in 'tcp1', 'tcp4') {
+    $shareRows = foreach ($load in 'tcp1', 'tcp4', 'udp64') {
         $m = @(1..$Runs | ForEach-Object { Measure-ProgramShare $load })
         $med = { param($name, $digits) [math]::Round((Get-Median @($m | ForEach-Object { $_.$name })), $digits) }
         [ordered]@{
@@ -265,17 +265,19 @@ $overheadRows = foreach ($path in 'veth', 'loopback') {
 }
 
 # which of issue 9's targets this run met. A row whose empty programs (which do nothing) came out
-# more than 5 % off disabled measured the machine's drift, not Wirefisher, and so did one where
-# monitoring came out more than 5 % faster than disabled (loopback TCP 1.109 on 2026-12-05): it is
-# left out of the verdict, which is inconclusive when no row of its kind is left.
-$isDrift = { param($r) [math]::Abs($r.empty_ratio - 1) -gt 0.05 -or $r.monitoring_ratio -gt 1.05 }
+# more than 3 % off disabled measured the machine's drift, not Wirefisher, and so did one where
+# monitoring came out more than 3 % faster than disabled (loopback TCP 1.109, UDP 1.045 on
+# 2026-12-05): such a row cannot tell a cost of 3 %, the targets' size. It is left out of the
+# verdict, which is inconclusive when no row of its kind is left.
+$drift = 0.03
+$isDrift = { param($r) [math]::Abs($r.empty_ratio - 1) -gt $drift -or $r.monitoring_ratio -gt 1 + $drift }
 $clean = @($overheadRows | Where-Object { -not (& $isDrift $_) })
 $drifted = @($overheadRows | Where-Object { & $isDrift $_ })
 function Get-Verdict([bool] $Met, [string] $Text) { "$(if ($Met) { 'met' } else { 'missed' }): $Text" }
 function Get-OverheadVerdict([string] $Like, [double] $Min, [string] $Text) {
     $rows = @($clean | Where-Object { "$($_.path) $($_.load)" -like $Like })
     $left = @($drifted | Where-Object { "$($_.path) $($_.load)" -like $Like } | ForEach-Object { "$($_.path) $($_.load): empty $($_.empty_ratio), monitoring $($_.monitoring_ratio)" })
-    $note = if ($left.Count) { "; left out, the runs drifted more than 5 %: $($left -join '; ')" } else { '' }
+    $note = if ($left.Count) { "; left out, the runs drifted more than $(100 * $drift) %: $($left -join '; ')" } else { '' }
     if (-not $rows.Count) { return "inconclusive: $Text$note" }
     $worst = ($rows | Sort-Object { $_.monitoring_ratio } | Select-Object -First 1)
     Get-Verdict ($worst.monitoring_ratio -ge $Min) ("{0} (worst: {1:N3}, {2} {3}){4}" -f $Text, $worst.monitoring_ratio, $worst.path, $worst.load, $note)
@@ -301,9 +303,11 @@ $costVerdict = @(
     Get-Verdict ($worstNs -lt 50) ('under 50 ns per run, the aim (worst: {0} ns)' -f $worstNs)
     Get-Verdict ($scale -le 1.2) ('{0} rules within 1.2x of {1}, each against the empty program of its own runs (worst: {2:N2}x; {3:N2}x without that)' -f $costRows[-1].rules, $oneRow.rules, $scale, $rawScale)
 )
-$worstShare = $shareRows | Sort-Object { $_.wf_busy_pct } | Select-Object -Last 1
+$worstShare = $shareRows | Where-Object load -like 'TCP*' | Sort-Object { $_.wf_busy_pct } | Select-Object -Last 1
+$udpShare = $shareRows | Where-Object load -like 'UDP*'
 $shareNote = @(
     ('measured: under TCP over veth Wirefisher''s packet programs took at most {0} % of the CPUs'' busy time ({1}; the empty programs {2} %), against the 2 % that TCP''s goal of 0.98 allows' -f $worstShare.wf_busy_pct, $worstShare.load, $worstShare.empty_busy_pct)
+    ('measured: under 64-byte UDP over veth they took {0} % (the empty programs {1} %), against the 3 % that UDP''s goal of 0.97 allows' -f $udpShare.wf_busy_pct, $udpShare.empty_busy_pct)
 )
 
 $result = [ordered]@{
@@ -324,7 +328,7 @@ $result = [ordered]@{
             targets = $costVerdict
         }
         [ordered]@{
-            title = '3. Per-packet cost under TCP on veth, monitoring only: the packet programs'' share of the CPUs'' busy time (bpf_stats run_time_ns / /proc/stat), median of the runs, the empty programs beside them'
+            title = '3. Per-packet cost under TCP and UDP on veth, monitoring only: the packet programs'' share of the CPUs'' busy time (bpf_stats run_time_ns / /proc/stat), median of the runs, the empty programs beside them'
             columns = 'load', 'throughput', 'wf_runs_per_s', 'wf_ns_per_run', 'wf_busy_pct', 'empty_busy_pct'
             rows = @($shareRows)
             targets = $shareNote
