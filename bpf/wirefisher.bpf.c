@@ -39,6 +39,15 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* WF_ABI, written by user space when it loads this object (Wirefisher.Native/Maps/AbiStamp.cs); no program reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} WF_MAP_ABI SEC(".maps");
+
 /* Puts struct wf_conn, which only the iterator's stack uses, into the object's
  * BTF, where the layout test (tests/xunit/AbiLayoutTests.cs) finds it. */
 const struct wf_conn *wf_btf_anchor_conn __attribute__((unused));

@@ -30,6 +30,7 @@
 #define WF_MAP_DEVS    wf_devs    /* hash: (netns, ifindex) of a shaped device -> its ifb;
                                     (netns, 0): the namespace has the shaper (its ifb) */
 #define WF_MAP_WAKE    wf_wake    /* ring buffer: wakes the shaper watcher (lib/wf_wake.h) */
+#define WF_MAP_ABI     wf_abi     /* array of one: WF_ABI, which user space writes when it loads the object */
 #define WF_MAP_SEEDS   wf_seeds   /* hash: inode of an open socket -> the owner to give it (iterators) */
 
 /* Ingress shaping (lib/wf_shape.h). A TCP packet from a sender this host cannot
@@ -51,6 +52,12 @@
 #define WF_OVH_IP4_TS  1 /* IPv4 + TCP with timestamps (Linux senders) */
 #define WF_OVH_IP6     2
 #define WF_OVH_IP6_TS  3
+
+/* What the structs below mean: a module reads pinned state only if it was loaded
+ * with its WF_ABI (wf_abi). The entries' sizes tell most versions apart; this
+ * tells apart those whose structs kept their sizes but not the meaning of a
+ * field (2: wf_rate.win_base became pending). */
+#define WF_ABI 2
 
 /* Rate windows close at the first packet at least this long after the last close. */
 #define WF_WINDOW_NS 1000000000ULL

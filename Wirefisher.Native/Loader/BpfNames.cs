@@ -24,6 +24,8 @@ public static class BpfNames
     public const string MapConfig = "wf_config";
     public const string MapSeeds = "wf_seeds";
     public const string MapWake = "wf_wake";
+    /// <summary>Not in <see cref="Maps"/>: state pinned before it existed must still count as enabled (and be refused as stale).</summary>
+    public const string MapAbi = "wf_abi";
     public static readonly string[] Maps = { MapOwner, MapRules, MapState, MapPeers, MapFlow, MapProcs, MapPslots, MapDevs, MapPstate, MapIndex, MapTuples, MapNames, MapConfig, MapSeeds, MapWake };
 
     public const string ProgSockCreate = "wf_sock_create";

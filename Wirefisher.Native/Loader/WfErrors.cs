@@ -1,4 +1,5 @@
 using System;
+using Wirefisher.Native.Abi;
 
 namespace Wirefisher.Native.Loader;
 
@@ -33,7 +34,13 @@ public sealed class WfStaleStateException : InvalidOperationException
 {
     public WfStaleStateException(string map, uint keySize, uint valueSize, int wantKey, int wantValue)
         : base($"The eBPF state in {WfPaths.PinDir} was loaded by another version of Wirefisher: its map {map} has {keySize}/{valueSize}-byte keys/values, " +
-               $"this module's have {wantKey}/{wantValue}. Run Disable-Wirefisher, then Enable-Wirefisher (or Set-WfLimit) to load this version; the limits set before are dropped with the old state.") { }
+               $"this module's have {wantKey}/{wantValue}. {Remedy}") { }
+
+    public WfStaleStateException(uint abi)
+        : base($"The eBPF state in {WfPaths.PinDir} was loaded by another version of Wirefisher: its structs are of version {abi} ({BpfNames.MapAbi}; 0: older than 2), " +
+               $"this module's of {AbiConst.Abi}. {Remedy}") { }
+
+    private const string Remedy = "Run Disable-Wirefisher, then Enable-Wirefisher (or Set-WfLimit) to load this version; the limits set before are dropped with the old state.";
 }
 
 /// <summary>More rules (or matchers of one kind) than the kernel's maps hold; nothing was changed.</summary>

@@ -82,6 +82,7 @@ public static unsafe class WfKernel
         {
             obj = Open();
             LibbpfCheck.Int(Libbpf.BpfObjectLoad(obj), $"Loading {BpfNames.ObjectFile} into the kernel");
+            Maps.AbiStamp.Write(); // the maps are pinned now: what their structs mean
             AttachToCgroupRoot(obj);
             foreach (string name in BpfNames.TracePrograms)
                 PinLink(LibbpfCheck.Ptr(Libbpf.BpfProgramAttach(Program(obj, name)), $"Attaching {name}"), name);
@@ -107,6 +108,7 @@ public static unsafe class WfKernel
     {
         RequireRoot("Disabling Wirefisher");
         using var guard = Lock();
+        using var anyAbi = Maps.AbiStamp.Unchecked(); // takes away state of any WF_ABI: rules and devices kept their meaning
         if (IsEnabled)
         {
             // take the rules away first, so the pace iterator gives paced sockets their speed back

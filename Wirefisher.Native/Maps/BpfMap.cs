@@ -23,6 +23,7 @@ public sealed unsafe class BpfMap<TKey, TValue> : IDisposable
         try
         {
             RequireSizes();
+            AbiStamp.Require();
         }
         catch
         {

@@ -14,7 +14,7 @@ public sealed class DisableWirefisherCommand : WfCmdlet
     {
         RequireRoot("Disabling Wirefisher");
         if (!ShouldProcess(WfPaths.PinDir, "Remove all limits and unload Wirefisher")) return;
-        int rules = WfKernel.IsEnabled ? Run(() => { using var store = new Wirefisher.Native.Maps.RuleStore(); return store.All(withState: false).Count(); }, "DisableFailed") : 0;
+        int rules = WfKernel.IsEnabled ? Run(() => { using var anyAbi = Wirefisher.Native.Maps.AbiStamp.Unchecked(); using var store = new Wirefisher.Native.Maps.RuleStore(); return store.All(withState: false).Count(); }, "DisableFailed") : 0;
         bool did = WithProgress($"Disable-Wirefisher: {rules} rules", rules, p => Run(() => WfKernel.Disable(p), "DisableFailed"));
         Run(SetIntent.Clear, "DisableFailed"); // the rules those intents were about are gone
         WriteVerbose(did ? $"Removed {WfPaths.PinDir} and everything in it." : "Nothing was loaded.");

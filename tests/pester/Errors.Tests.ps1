@@ -158,6 +158,24 @@ Describe 'Environment errors' -Tag Kernel {
         { Get-WfFlowRate } | Should -Not -Throw -Because 'the state is this version''s again'
     }
 
+    It 'state of entries of the same size but another meaning (WF_ABI) is StaleState too, and so is state from before wf_abi' {
+        # wf_rate kept its size when win_base became pending (WF_ABI 2): the sizes alone would let such state be read
+        Enable-Wirefisher
+        $pin = Join-Path (Get-WfStatus).PinDirectory 'wf_abi'
+        bpftool map update pinned $pin key 0 0 0 0 value 1 0 0 0
+        $LASTEXITCODE | Should -Be 0
+        $err = { Get-WfFlowRate } | Should -Throw -ErrorId 'GetWfFlowRateStaleState,Wirefisher.Commands.GetWfFlowRateCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'InvalidData'
+        $err.Exception.Message | Should -Match 'its structs are of version 1 \(wf_abi; 0: older than 2\), this module.s of 2'
+        $err = { Enable-Wirefisher } | Should -Throw -ErrorId 'EnableWirefisherStaleState,Wirefisher.Commands.EnableWirefisherCommand' -PassThru -Because 'it is enabled, but not with this version'
+        $err.Exception.Message | Should -Match 'Disable-Wirefisher'
+        Remove-Item $pin # as a version before wf_abi left it
+        { Get-WfLimit } | Should -Throw -ErrorId 'GetWfLimitStaleState,Wirefisher.Commands.GetWfLimitCommand'
+        Disable-Wirefisher
+        Enable-Wirefisher
+        { Get-WfFlowRate } | Should -Not -Throw -Because 'the state is this version''s again'
+    }
+
     It 'a kernel without BTF is NotImplemented, naming it' {
         # a private mount namespace in which /sys/kernel/btf is empty
         $out = Invoke-Isolated 'unshare --mount --propagation private sh -c ''mount -t tmpfs none /sys/kernel/btf && exec "$@"'' sh' "Disable-Wirefisher; Enable-Wirefisher"

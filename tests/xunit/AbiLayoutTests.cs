@@ -89,7 +89,7 @@ public class AbiLayoutTests
     {
         var names = Btf.Value.Where(x => x.GetProperty("kind").GetString() is "VAR" or "FUNC")
             .Select(x => x.GetProperty("name").GetString()).ToHashSet();
-        foreach (string n in BpfNames.Maps.Concat(BpfNames.CgroupPrograms).Concat(BpfNames.PinnedPrograms).Concat(BpfNames.TracePrograms).Append(BpfNames.ProgIterSeed))
+        foreach (string n in BpfNames.Maps.Concat(BpfNames.CgroupPrograms).Concat(BpfNames.PinnedPrograms).Concat(BpfNames.TracePrograms).Append(BpfNames.ProgIterSeed).Append(BpfNames.MapAbi))
         {
             Assert.Contains(n, names);
             Assert.True(n.Length <= 15, $"{n} is longer than the kernel's 15 characters");
