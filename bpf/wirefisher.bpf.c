@@ -65,7 +65,7 @@ int wf_sock_create(struct bpf_sock *sk)
 	return 1; /* never refuse a socket */
 }
 
-/* The socket's rates, its owner's tgid copied in first when stale (see wf_handle); *o the owner if looked up. */
+/* The socket's rates, its owner's tgid copied in first when stale (see wf_handle_rules); *o the owner if looked up. */
 static __always_inline struct wf_sockstat *wf_sockstat_owned(struct bpf_sock *sk, struct wf_owner **o)
 {
 	struct wf_sockstat *ss = wf_sockstat_of(sk);

@@ -73,6 +73,7 @@ public static unsafe class WfKernel
         LibbpfLog.Install();
         EnsureBpffs();
         using (FileLock.Wait(FileLock.Shaper))
+        using (Maps.AbiStamp.Unchecked()) // a half-done attempt's maps may have no stamp yet
             Shaper.RemoveAll(); // leftovers of a half-done attempt
         RemovePins();
         Directory.CreateDirectory(WfPaths.PinDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
