@@ -179,7 +179,9 @@ function Invoke-Xunit {
     $rc = $LASTEXITCODE
     if (-not (Test-Path $trx)) { throw "dotnet test exited with code $rc and wrote no results (build error?)." }
     $c = ([xml](Get-Content -Raw $trx)).TestRun.ResultSummary.Counters
-    $r = [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = [int]$c.total - [int]$c.executed }
+    $failures = @(([xml](Get-Content -Raw $trx)).TestRun.Results.UnitTestResult | Where-Object { $_ -and $_.outcome -ne 'Passed' -and $_.outcome -ne 'NotExecuted' } |
+        ForEach-Object { "$($_.testName): $("$($_.Output.ErrorInfo.Message)" -split "`n" | Select-Object -First 1)" })
+    $r = [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = [int]$c.total - [int]$c.executed; Failures = $failures }
     if ($rc -ne 0 -and $r.Failed -eq 0) { throw "dotnet test exited with code $rc although no test failed." }
     Write-Host "xunit: $($r.Passed) passed, $($r.Failed) failed, $($r.Skipped) skipped"
     $r
@@ -196,7 +198,7 @@ function Invoke-PesterTests {
     Invoke-FreshPwsh 'Pester run' (Join-Path $Root 'build/Invoke-Tests.ps1') (@('-ResultFile', $countsFile, '-PesterVersion', $PesterVersion) + @($TestPath | Where-Object { $_ }))
     $c = Get-Content -Raw $countsFile | ConvertFrom-Json
     # A test file that cannot be loaded, or a failing AfterAll, fails no test and would otherwise go unseen.
-    [pscustomobject]@{ Passed = $c.passed; Failed = $c.failed + $c.failedContainers + $c.failedBlocksOnly; Skipped = $c.skipped }
+    [pscustomobject]@{ Passed = $c.passed; Failed = $c.failed + $c.failedContainers + $c.failedBlocksOnly; Skipped = $c.skipped; Failures = @($c.failures) }
 }
 
 function Invoke-TestTask {
@@ -214,6 +216,7 @@ function Invoke-TestTask {
     }
     $passed = 0; $failed = $errors.Count; $skipped = 0
     foreach ($r in $results) { $passed += $r.Passed; $failed += $r.Failed; $skipped += $r.Skipped }
+    foreach ($r in $results) { foreach ($f in $r.Failures) { Write-Host "Failed: $f" } }
     foreach ($e in $errors) { Write-Host "Counted as a failure: $e" }
     if ($passed + $failed -eq 0) { Write-Host 'No test ran: that is a failure too.' }
     if ($skipped -gt 0) { Write-Host "$skipped skipped" }

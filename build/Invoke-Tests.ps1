@@ -40,6 +40,15 @@ $r = Invoke-Pester -Configuration $config
 function Get-TestsUnder($Block) { $Block.Tests; foreach ($b in $Block.Blocks) { Get-TestsUnder $b } }
 $blocksWithoutFailedTest = @($r.FailedBlocks | Where-Object { -not @(Get-TestsUnder $_ | Where-Object Result -eq 'Failed') }).Count
 
+# What failed, by name and first error line: build.ps1 prints it again just above the totals, where
+# a CI log cut to its tail still shows it.
+function Get-FirstErrorLine($Item) { @($Item.ErrorRecord | ForEach-Object { "$($_.Exception.Message)" -split "`n" | Select-Object -First 1 }) -join ' | ' }
+$failures = @(
+    foreach ($t in $r.Failed) { "$($t.ExpandedPath): $(Get-FirstErrorLine $t)" }
+    foreach ($b in $r.FailedBlocks) { "block $($b.ExpandedPath): $(Get-FirstErrorLine $b)" }
+    foreach ($c in $r.FailedContainers) { "file $($c.Item): $(Get-FirstErrorLine $c)" }
+)
+
 [ordered]@{
     result           = "$($r.Result)"
     total            = $r.TotalCount
@@ -50,5 +59,6 @@ $blocksWithoutFailedTest = @($r.FailedBlocks | Where-Object { -not @(Get-TestsUn
     failedBlocks     = $r.FailedBlocksCount
     failedBlocksOnly = $blocksWithoutFailedTest
     failedContainers = $r.FailedContainersCount   # files that could not be loaded: none of their tests ran
+    failures         = $failures
 } | ConvertTo-Json -Compress | Set-Content -Path $ResultFile -Encoding utf8NoBOM
 exit 0
