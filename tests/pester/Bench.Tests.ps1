@@ -51,6 +51,16 @@ Describe 'bench/Measure-Monitoring.ps1 -Quick' -Tag Kernel {
         }
     }
 
+    It 'reads the programs'' cost with monitoring alone and with 1,000 rules in rounds that alternate' {
+        $rows = @($result.sections[3].rows)
+        @($rows | ForEach-Object rules) | Should -Be @(0, 1000)
+        foreach ($r in $rows) {
+            foreach ($c in 'wf_ingress_ns', 'wf_egress_ns', 'empty_in_ns', 'empty_out_ns') { $r.$c | Should -BeGreaterThan 0 -Because "$($r.rules) rules, $c" }
+        }
+        @($result.sections[3].targets) | Should -HaveCount 1
+        $result.sections[3].targets[0] | Should -Match '^(met|missed): 1000 rules of mixed kinds'
+    }
+
     It 'leaves no rule, namespace or cgroup behind' {
         @(ip netns list | Where-Object { $_ -match '^wfb[ab]\d+' }).Count | Should -Be 0
         @(Get-ChildItem /sys/fs/cgroup, /sys/fs/cgroup/unified -Directory -Filter 'wfbench-*' -ErrorAction Ignore).Count | Should -Be 0
