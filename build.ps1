@@ -178,8 +178,9 @@ function Invoke-Xunit {
         --results-directory $ResultsDir | Out-Host
     $rc = $LASTEXITCODE
     if (-not (Test-Path $trx)) { throw "dotnet test exited with code $rc and wrote no results (build error?)." }
-    $c = ([xml](Get-Content -Raw $trx)).TestRun.ResultSummary.Counters
-    $failures = @(([xml](Get-Content -Raw $trx)).TestRun.Results.UnitTestResult | Where-Object { $_ -and $_.outcome -ne 'Passed' -and $_.outcome -ne 'NotExecuted' } |
+    $run = ([xml](Get-Content -Raw $trx)).TestRun
+    $c = $run.ResultSummary.Counters
+    $failures = @($run.Results.UnitTestResult | Where-Object { $_ -and $_.outcome -ne 'Passed' -and $_.outcome -ne 'NotExecuted' } |
         ForEach-Object { "$($_.testName): $("$($_.Output.ErrorInfo.Message)" -split "`n" | Select-Object -First 1)" })
     $r = [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = [int]$c.total - [int]$c.executed; Failures = $failures }
     if ($rc -ne 0 -and $r.Failed -eq 0) { throw "dotnet test exited with code $rc although no test failed." }
