@@ -116,10 +116,12 @@ Describe 'bench/Measure-LimitAccuracy.ps1 and Measure-RemoteIngress.ps1 -Quick' 
         @($remote.sections[0].rows | ForEach-Object limiter) | Should -Be @('ifb+htb', 'wirefisher', 'unlimited (flood)')
     }
 
-    It 'says which targets it met or missed' {
+    It 'says which targets it met or missed, or which rows it left out' {
+        # left out: a remote row where ifb + htb, the anchor, held under 0.95 of the rate too (the machine's),
+        # which a 1 s quick run sometimes gives (htb 9.4 of 10 MiB/s in one fresh clone's run)
         foreach ($s in @($acc.sections) + @($remote.sections)) {
             @($s.targets).Count | Should -BeGreaterThan 0 -Because $s.title
-            @($s.targets) | Should -Match '^(met|missed): '
+            foreach ($t in @($s.targets)) { $t | Should -Match '^(met|missed|left out of both): ' -Because $s.title }
         }
     }
 
