@@ -216,8 +216,10 @@ function Invoke-TestTask {
         & $step 'pester' { $r = Invoke-PesterTests; if ($r) { $results.Add($r) } }
     }
     $passed = 0; $failed = $errors.Count; $skipped = 0
-    foreach ($r in $results) { $passed += $r.Passed; $failed += $r.Failed; $skipped += $r.Skipped }
-    foreach ($r in $results) { foreach ($f in $r.Failures) { Write-Host "Failed: $f" } }
+    foreach ($r in $results) {
+        $passed += $r.Passed; $failed += $r.Failed; $skipped += $r.Skipped
+        foreach ($f in $r.Failures) { Write-Host "Failed: $f" }
+    }
     foreach ($e in $errors) { Write-Host "Counted as a failure: $e" }
     if ($passed + $failed -eq 0) { Write-Host 'No test ran: that is a failure too.' }
     if ($skipped -gt 0) { Write-Host "$skipped skipped" }

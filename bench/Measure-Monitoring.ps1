@@ -202,6 +202,12 @@ function Measure-ProgramShare([string] $Load) {
     }
 }
 
+function Get-CostRow([int] $Rules, [object[]] $Costs) {
+    # one row of run time per run: the medians over Measure-PacketCost's results, rounded to the ns
+    $med = { param($name) [math]::Round((Get-Median @($Costs | ForEach-Object { $_[$name] })), 0) }
+    [ordered]@{ rules = $Rules; wf_ingress_ns = & $med 'wf_ingress'; wf_egress_ns = & $med 'wf_egress'; empty_in_ns = & $med 'wf_empty_in'; empty_out_ns = & $med 'wf_empty_out' }
+}
+
 function Get-Median([double[]] $x) { $s = @($x | Sort-Object); if ($s.Count % 2) { $s[[int][math]::Floor($s.Count / 2)] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 } }
 $modes = 'disabled', 'empty', 'monitoring', 'rules1000'
 $loads = [ordered]@{ tcp1 = 'TCP 1 stream, Gbit/s'; tcp4 = 'TCP 4 streams, Gbit/s'; udp64 = 'UDP 64 B, kpkt/s received' }
@@ -230,9 +236,7 @@ try {
         Add-EmptyPrograms
         $count = @(Get-WfLimit).Count
         Wait-Quiet
-        $c = @(1..$Runs | ForEach-Object { Measure-PacketCost })
-        $med = { param($name) [math]::Round((Get-Median @($c | ForEach-Object { $_[$name] })), 0) }
-        [ordered]@{ rules = $count; wf_ingress_ns = & $med 'wf_ingress'; wf_egress_ns = & $med 'wf_egress'; empty_in_ns = & $med 'wf_empty_in'; empty_out_ns = & $med 'wf_empty_out' }
+        Get-CostRow $count @(1..$Runs | ForEach-Object { Measure-PacketCost })
     }
     Set-Mode 'monitoring'
     Add-EmptyPrograms
@@ -256,10 +260,7 @@ try {
             $versusNone[$(if ($mode -eq 'monitoring') { 0 } else { 1000 })].Add((Measure-PacketCost))
         }
     }
-    $versusRows = foreach ($n in 0, 1000) {
-        $med = { param($name) [math]::Round((Get-Median @($versusNone[$n] | ForEach-Object { $_[$name] })), 0) }
-        [ordered]@{ rules = $n; wf_ingress_ns = & $med 'wf_ingress'; wf_egress_ns = & $med 'wf_egress'; empty_in_ns = & $med 'wf_empty_in'; empty_out_ns = & $med 'wf_empty_out' }
-    }
+    $versusRows = foreach ($n in 0, 1000) { Get-CostRow $n $versusNone[$n].ToArray() }
 } finally {
     Remove-EmptyPrograms
     Disable-Wirefisher -ErrorAction SilentlyContinue | Out-Null
@@ -301,12 +302,18 @@ $monRow = $costRows[0]; $oneRow = $costRows[1]
 $worstNs = [math]::Max($monRow.wf_ingress_ns, $monRow.wf_egress_ns)
 $worstNet = [math]::Max($monRow.wf_ingress_ns - $monRow.empty_in_ns, $monRow.wf_egress_ns - $monRow.empty_out_ns)
 $worstRulesNs = ($costRows | Select-Object -Skip 1 | ForEach-Object { $_.wf_ingress_ns; $_.wf_egress_ns } | Measure-Object -Maximum).Maximum
-# the growth from one rule to the most, each cost taken relative to its row's empty program
-function Get-Growth([string] $Prog, [string] $Floor) {
-    ($costRows[-1][$Prog] / [math]::Max(1, $costRows[-1][$Floor])) / [math]::Max(0.001, $oneRow[$Prog] / [math]::Max(1, $oneRow[$Floor]))
+# how much more a run costs in row $To than in row $From, the worse of the two programs: each cost
+# taken relative to its row's empty program, or (-Raw) as it is
+function Get-Growth($From, $To, [switch] $Raw) {
+    $g = foreach ($p in @('wf_ingress_ns', 'empty_in_ns'), @('wf_egress_ns', 'empty_out_ns')) {
+        $floorTo = if ($Raw) { 1 } else { [math]::Max(1, $To[$p[1]]) }
+        $floorFrom = if ($Raw) { 1 } else { [math]::Max(1, $From[$p[1]]) }
+        ($To[$p[0]] / $floorTo) / [math]::Max(0.001, $From[$p[0]] / $floorFrom)
+    }
+    ($g | Measure-Object -Maximum).Maximum
 }
-$scale = [math]::Max((Get-Growth 'wf_ingress_ns' 'empty_in_ns'), (Get-Growth 'wf_egress_ns' 'empty_out_ns'))
-$rawScale = [math]::Max($costRows[-1].wf_ingress_ns / [math]::Max(1, $oneRow.wf_ingress_ns), $costRows[-1].wf_egress_ns / [math]::Max(1, $oneRow.wf_egress_ns))
+$scale = Get-Growth $oneRow $costRows[-1]
+$rawScale = Get-Growth $oneRow $costRows[-1] -Raw
 $overheadVerdict = @(
     Get-OverheadVerdict '*UDP*' 0.97 '64-byte UDP with monitoring >= 0.97 of disabled'
     Get-OverheadVerdict '*TCP*' 0.98 'TCP with monitoring >= 0.98 of disabled'
@@ -317,10 +324,8 @@ $costVerdict = @(
     Get-Verdict ($worstNs -lt 50) ('under 50 ns per run, the aim (worst: {0} ns)' -f $worstNs)
     Get-Verdict ($scale -le 1.2) ('{0} rules within 1.2x of {1}, each against the empty program of its own runs (worst: {2:N2}x; {3:N2}x without that)' -f $costRows[-1].rules, $oneRow.rules, $scale, $rawScale)
 )
-$none = $versusRows[0]; $some = $versusRows[1]
-$noneScale = [math]::Max(($some.wf_ingress_ns / [math]::Max(1, $some.empty_in_ns)) / [math]::Max(0.001, $none.wf_ingress_ns / [math]::Max(1, $none.empty_in_ns)),
-    ($some.wf_egress_ns / [math]::Max(1, $some.empty_out_ns)) / [math]::Max(0.001, $none.wf_egress_ns / [math]::Max(1, $none.empty_out_ns)))
-$noneRawScale = [math]::Max($some.wf_ingress_ns / [math]::Max(1, $none.wf_ingress_ns), $some.wf_egress_ns / [math]::Max(1, $none.wf_egress_ns))
+$noneScale = Get-Growth $versusRows[0] $versusRows[1]
+$noneRawScale = Get-Growth $versusRows[0] $versusRows[1] -Raw
 $versusVerdict = @(
     Get-Verdict ($noneScale -le 1.2) ('1000 rules of mixed kinds that match nothing within 1.2x of none, monitoring alone, each against the empty program of its own runs (worst: {0:N2}x; {1:N2}x without that)' -f $noneScale, $noneRawScale)
 )
