@@ -57,8 +57,21 @@ Describe 'bench/Measure-Monitoring.ps1 -Quick' -Tag Kernel {
         foreach ($r in $rows) {
             foreach ($c in 'wf_ingress_ns', 'wf_egress_ns', 'empty_in_ns', 'empty_out_ns') { $r.$c | Should -BeGreaterThan 0 -Because "$($r.rules) rules, $c" }
         }
-        @($result.sections[3].targets) | Should -HaveCount 1
-        $result.sections[3].targets[0] | Should -Match '^(met|missed): 1000 rules of mixed kinds'
+        @($result.sections[3].targets) | Should -HaveCount 2
+        foreach ($t in $result.sections[3].targets) { $t | Should -Match '^(met|missed): 1000 rules of mixed kinds' }
+    }
+
+    It 'reads the programs'' own cost in test runs, without bpf_stats, with monitoring alone and with 1, 100 and 1,000 rules' {
+        $rows = @($result.sections[4].rows)
+        @($rows | ForEach-Object rules) | Should -Be @(0, 1, 100, 1000)
+        foreach ($r in $rows) {
+            foreach ($c in 'wf_ingress_ns', 'wf_egress_ns', 'empty_in_ns', 'empty_out_ns') { $r.$c | Should -BeGreaterThan 0 -Because "$($r.rules) rules, $c" }
+        }
+        $t = @($result.sections[4].targets)
+        $t | Should -HaveCount 3
+        $t[0] | Should -Match '^(met|missed): monitoring, test runs: '
+        $t[1] | Should -Match '^(met|missed): 1000 rules within 1\.2x of 1, test runs '
+        $t[2] | Should -Match '^measured: bpf_stats itself, the empty program''s test run: \d+ ns a run with kernel\.bpf_stats_enabled=1, \d+ ns without$'
     }
 
     It 'leaves no rule, namespace or cgroup behind' {
