@@ -114,7 +114,7 @@ static __always_inline int wf_count_only(struct __sk_buff *skb, __u32 dir)
  * stale, when the rules must be found anew, or for a packet a rule limits. */
 static __always_inline int wf_handle_rules(struct __sk_buff *skb, __u32 dir, struct wf_config *cfg)
 {
-	struct wf_what w = { .dir = dir };
+	struct wf_what w;
 	struct bpf_sock *sk = skb->sk;
 	struct wf_sockstat *ss;
 	struct wf_owner *o = NULL;
@@ -122,9 +122,13 @@ static __always_inline int wf_handle_rules(struct __sk_buff *skb, __u32 dir, str
 	struct wf_ids m;
 	__u32 len;
 
+	/* w is compared whole with the socket's match cache (wf_match_read), so every byte of it is
+	 * written here: t (wf_parse_skb zeroes it first), proto, dir, dev; not zeroed twice (issue 9) */
 	len = wf_parse_skb(skb, dir, &w.t, &w.proto);
 	if (!len)
 		return WF_PASS; /* pure ACKs and control packets pass free and uncounted */
+	w.dir = dir;
+	w.dev = 0;
 	ss = wf_sockstat_owned(sk, &o);
 	if (sk && ss) {
 		if (cfg->kinds & (1 << WF_KIND_IFACE))

@@ -408,7 +408,9 @@ static __always_inline int wf_match_read(struct wf_match *c, struct wf_match_dir
 	WF_COMPILER_BARRIER();
 	if (!seq || (seq & 1) || d->gen != gen || !wf_what_same(&d->what, w))
 		return 0;
-	*m = d->ids;
+	m->n = d->ids.n;
+	if (m->n) /* a flow that matched nothing, the common case, copies no ids */
+		*m = d->ids;
 	WF_COMPILER_BARRIER();
 	hit = *(volatile __u32 *)&d->seq == seq;
 #else

@@ -156,7 +156,8 @@ static __noinline __u32 wf_parse_skb_slow(struct __sk_buff *skb, __u32 dir, stru
 static __always_inline __u32 wf_parse_skb(struct __sk_buff *skb, __u32 dir, struct wf_tuple *t, __u32 *proto)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
-	__u32 len = skb->len, l3, hl, src[4] = {}, dst[4] = {}, family;
+	__u32 len = skb->len, l3, hl, saddr = 0, daddr = 0;
+	struct ipv6hdr *ip6 = NULL;
 	__u16 sport = 0, dport = 0;
 	__u8 p;
 	void *l4;
@@ -172,19 +173,12 @@ static __always_inline __u32 wf_parse_skb(struct __sk_buff *skb, __u32 dir, stru
 		if (l3 < sizeof(*ip))
 			return wf_parse_skb_slow(skb, dir, t, proto);
 		p = ip->protocol;
-		src[0] = ip->saddr;
-		dst[0] = ip->daddr;
-		family = 2;
+		saddr = ip->saddr;
+		daddr = ip->daddr;
 	} else if ((*(__u8 *)data >> 4) == 6) {
-		struct ipv6hdr *ip6 = data;
-
+		ip6 = data;
 		l3 = sizeof(*ip6);
 		p = ip6->nexthdr;
-		if (t) {
-			__builtin_memcpy(src, &ip6->saddr, 16);
-			__builtin_memcpy(dst, &ip6->daddr, 16);
-		}
-		family = 10;
 	} else {
 		*proto = 0;
 		return len;
@@ -210,8 +204,19 @@ static __always_inline __u32 wf_parse_skb(struct __sk_buff *skb, __u32 dir, stru
 		hl = l3;
 	}
 	*proto = p;
-	if (t)
-		wf_tuple_of_pkt(t, dir, family, src, dst, sport, dport);
+	if (t && !ip6) { /* IPv4: what wf_tuple_of_pkt writes, in place (t is zeroed above; issue 9) */
+		t->family = 2;
+		t->laddr[0] = dir == WF_DIR_EGRESS ? saddr : daddr;
+		t->raddr[0] = dir == WF_DIR_EGRESS ? daddr : saddr;
+		t->lport = bpf_ntohs(dir == WF_DIR_EGRESS ? sport : dport);
+		t->rport = bpf_ntohs(dir == WF_DIR_EGRESS ? dport : sport);
+	} else if (t) {
+		__u32 src[4], dst[4];
+
+		__builtin_memcpy(src, &ip6->saddr, 16);
+		__builtin_memcpy(dst, &ip6->daddr, 16);
+		wf_tuple_of_pkt(t, dir, 10, src, dst, sport, dport);
+	}
 	return len > hl ? len - hl : 0;
 }
 
