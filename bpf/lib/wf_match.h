@@ -60,7 +60,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } WF_MAP_CONFIG SEC(".maps");
 
-/* The flow a match is asked for (compared whole: callers zero it first). */
+/* The flow a match is asked for (compared whole: callers zero it first, or write every byte as wf_handle_rules does). */
 struct wf_what {
 	struct wf_tuple t; /* as this end sees it */
 	__u32 proto;       /* IPPROTO_* of the socket or packet */
