@@ -302,20 +302,17 @@ try {
     # issue 9's goal for rules, 1,000 of mixed kinds that match nothing against none, in rounds that
     # alternate, so that the machine's drift over the minutes the rows above take cancels (the row of
     # 1 rule above read 1.12x, 1.32x and 1.87x of the row of none in three runs, measured minutes apart)
-    $versusNone = @{ 0 = [Collections.Generic.List[object]]::new(); 1000 = [Collections.Generic.List[object]]::new() }
-    $versusTest = @{ 0 = [Collections.Generic.List[object]]::new(); 1000 = [Collections.Generic.List[object]]::new() }
-    foreach ($run in 1..$Runs) {
+    # each round's bpf_stats costs and test runs, of monitoring alone (0) and of 1,000 rules
+    $rounds = foreach ($run in 1..$Runs) {
         foreach ($mode in 'monitoring', 'rules1000') {
             Set-Mode $mode
             Add-EmptyPrograms
             Wait-Quiet
-            $n = if ($mode -eq 'monitoring') { 0 } else { 1000 }
-            $versusNone[$n].Add((Measure-PacketCost))
-            $versusTest[$n].Add((Measure-TestRun))
+            [pscustomobject]@{ Rules = $(if ($mode -eq 'monitoring') { 0 } else { 1000 }); Stats = Measure-PacketCost; Test = Measure-TestRun }
         }
     }
-    $versusRows = foreach ($n in 0, 1000) { Get-CostRow $n $versusNone[$n].ToArray() }
-    $versusTestRows = foreach ($n in 0, 1000) { Get-CostRow $n $versusTest[$n].ToArray() }
+    $versusRows = foreach ($n in 0, 1000) { Get-CostRow $n @($rounds | Where-Object Rules -eq $n | ForEach-Object Stats) }
+    $versusTestRows = foreach ($n in 0, 1000) { Get-CostRow $n @($rounds | Where-Object Rules -eq $n | ForEach-Object Test) }
 } finally {
     Remove-EmptyPrograms
     Disable-Wirefisher -ErrorAction SilentlyContinue | Out-Null
@@ -355,8 +352,14 @@ function Get-OverheadVerdict([string] $Like, [double] $Min, [string] $Text) {
 }
 # issue 9's per-packet goal is monitoring's, with no limit (the row of 0 rules); rule growth is 1 rule against the most
 $monRow = $costRows[0]; $oneRow = $costRows[1]
-$worstNs = [math]::Max($monRow.wf_ingress_ns, $monRow.wf_egress_ns)
-$worstNet = [math]::Max($monRow.wf_ingress_ns - $monRow.empty_in_ns, $monRow.wf_egress_ns - $monRow.empty_out_ns)
+# the worse of a row's two programs, as it is or (-Net) above its empty program
+function Get-Worst($Row, [switch] $Net) {
+    $in = $Row.wf_ingress_ns - $(if ($Net) { $Row.empty_in_ns } else { 0 })
+    $out = $Row.wf_egress_ns - $(if ($Net) { $Row.empty_out_ns } else { 0 })
+    [math]::Max($in, $out)
+}
+$worstNs = Get-Worst $monRow
+$worstNet = Get-Worst $monRow -Net
 $worstRulesNs = ($costRows | Select-Object -Skip 1 | ForEach-Object { $_.wf_ingress_ns; $_.wf_egress_ns } | Measure-Object -Maximum).Maximum
 # how much more a run costs in row $To than in row $From, the worse of the two programs: each cost
 # taken relative to its row's empty program, or (-Raw) as it is
@@ -390,9 +393,9 @@ $versusVerdict = @(
 # the same goals on the test runs, without bpf_stats: monitoring alone (row 0), the most rules against 1
 # (1,000 against none: in the alternating rounds, above)
 $testMon = $testRows[0]
-$testWorst = [math]::Max($testMon.wf_ingress_ns, $testMon.wf_egress_ns)
+$testWorst = Get-Worst $testMon
 $testScale = Get-Growth $testRows[1] $testRows[-1]
-$testNet = [math]::Max($testMon.wf_ingress_ns - $testMon.empty_in_ns, $testMon.wf_egress_ns - $testMon.empty_out_ns)
+$testNet = Get-Worst $testMon -Net
 $testVerdict = @(
     Get-Verdict ($testWorst -lt 50) ('monitoring, test runs: each packet program under 50 ns per run (worst: {0} ns; {1} ns above the empty program)' -f $testWorst, $testNet)
     Get-Verdict ($testScale -le 1.2) ('{0} rules within 1.2x of {1}, test runs (worst: {2:N2}x against the empty program; {3:N2}x without that)' -f $testRows[-1].rules, $testRows[1].rules, $testScale, (Get-Growth $testRows[1] $testRows[-1] -Raw))

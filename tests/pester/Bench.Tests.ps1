@@ -5,6 +5,13 @@ BeforeAll {
     Import-Module "$PSScriptRoot/WfTestHelpers.psm1" -Force
     Assert-WfKernelTestable
     $script:root = Resolve-Path "$PSScriptRoot/../.."
+    function Assert-CostRows([object[]] $Rows, [int[]] $Rules) {
+        # the monitoring bench's rows of run time per run: these numbers of rules, every cell measured
+        @($Rows | ForEach-Object rules) | Should -Be $Rules
+        foreach ($r in $Rows) {
+            foreach ($c in 'wf_ingress_ns', 'wf_egress_ns', 'empty_in_ns', 'empty_out_ns') { $r.$c | Should -BeGreaterThan 0 -Because "$($r.rules) rules, $c" }
+        }
+    }
 }
 
 Describe 'bench/Measure-Monitoring.ps1 -Quick' -Tag Kernel {
@@ -32,11 +39,7 @@ Describe 'bench/Measure-Monitoring.ps1 -Quick' -Tag Kernel {
     }
 
     It 'reads the programs'' cost with monitoring alone and with 1, 100 and 1,000 rules (10,000 in a full run)' {
-        $rows = @($result.sections[1].rows)
-        @($rows | ForEach-Object rules) | Should -Be @(0, 1, 100, 1000)
-        foreach ($r in $rows) {
-            foreach ($c in 'wf_ingress_ns', 'wf_egress_ns', 'empty_in_ns', 'empty_out_ns') { $r.$c | Should -BeGreaterThan 0 -Because "$($r.rules) rules, $c" }
-        }
+        Assert-CostRows @($result.sections[1].rows) 0, 1, 100, 1000
         # inconclusive: the empty programs' row drifted more than 3 % from disabled (a 1 s quick run often does);
         # measured: a figure with no target of its own
         foreach ($t in @($result.sections | ForEach-Object { $_.targets })) { $t | Should -Match '^(met|missed|inconclusive|measured): ' }
@@ -52,21 +55,13 @@ Describe 'bench/Measure-Monitoring.ps1 -Quick' -Tag Kernel {
     }
 
     It 'reads the programs'' cost with monitoring alone and with 1,000 rules in rounds that alternate' {
-        $rows = @($result.sections[3].rows)
-        @($rows | ForEach-Object rules) | Should -Be @(0, 1000)
-        foreach ($r in $rows) {
-            foreach ($c in 'wf_ingress_ns', 'wf_egress_ns', 'empty_in_ns', 'empty_out_ns') { $r.$c | Should -BeGreaterThan 0 -Because "$($r.rules) rules, $c" }
-        }
+        Assert-CostRows @($result.sections[3].rows) 0, 1000
         @($result.sections[3].targets) | Should -HaveCount 2
         foreach ($t in $result.sections[3].targets) { $t | Should -Match '^(met|missed): 1000 rules of mixed kinds' }
     }
 
     It 'reads the programs'' own cost in test runs, without bpf_stats, with monitoring alone and with 1, 100 and 1,000 rules' {
-        $rows = @($result.sections[4].rows)
-        @($rows | ForEach-Object rules) | Should -Be @(0, 1, 100, 1000)
-        foreach ($r in $rows) {
-            foreach ($c in 'wf_ingress_ns', 'wf_egress_ns', 'empty_in_ns', 'empty_out_ns') { $r.$c | Should -BeGreaterThan 0 -Because "$($r.rules) rules, $c" }
-        }
+        Assert-CostRows @($result.sections[4].rows) 0, 1, 100, 1000
         $t = @($result.sections[4].targets)
         $t | Should -HaveCount 3
         $t[0] | Should -Match '^(met|missed): monitoring, test runs: '
