@@ -122,9 +122,9 @@ static __always_inline int wf_handle_rules(struct __sk_buff *skb, __u32 dir, str
 	struct wf_ids m;
 	__u32 len;
 
-	/* w is compared whole with the socket's match cache (wf_match_read), so every byte of it is
-	 * written here: t (wf_parse_skb zeroes it first), proto, dir, dev; not zeroed twice (issue 9) */
-	len = wf_parse_skb(skb, dir, &w.t, &w.proto);
+	/* w's flow (t) is read from the packet only if a rule could match on it (wf_match_sk); every
+	 * other byte of w is written here, and t all of it then (wf_parse_skb zeroes it first) */
+	len = wf_parse_skb(skb, dir, NULL, &w.proto);
 	if (!len)
 		return WF_PASS; /* pure ACKs and control packets pass free and uncounted */
 	w.dir = dir;
@@ -133,7 +133,12 @@ static __always_inline int wf_handle_rules(struct __sk_buff *skb, __u32 dir, str
 	if (sk && ss) {
 		if (cfg->kinds & (1 << WF_KIND_IFACE))
 			w.dev = wf_dev_of_skb(skb);
-		wf_match_sk(cfg, &ss->match, sk, &o, &w, &m);
+		/* the headers again, this time with the addresses and ports: from L1, and only for a flow an
+		 * address/port rule of its protocol could match, or on a rule change (issue 9) */
+		if (wf_match_sk(cfg, &ss->match, sk, &o, &w, 0, &m) == WF_MATCH_NEED_FLOW) {
+			wf_parse_skb(skb, dir, &w.t, &w.proto);
+			wf_match_sk(cfg, &ss->match, sk, &o, &w, 1, &m);
+		}
 		if (m.n) {
 			struct wf_ask a = { .tgid = ss->tgid, .dir = dir, .priority = skb->priority, .len = len };
 

@@ -14,6 +14,9 @@
  * TCP connection looks once per rule change; an unconnected UDP socket looks
  * again when it talks to another peer. So the cost of a packet does not grow
  * with the number of rules, only with the number of rules that match it.
+ * Where no address/port rule names the flow's protocol and direction, the
+ * answer does not depend on the flow's addresses and ports (by_flow 0): then
+ * a packet's are not even read (wf_handle_rules).
  */
 #ifndef WF_MATCH_H
 #define WF_MATCH_H
@@ -60,7 +63,8 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } WF_MAP_CONFIG SEC(".maps");
 
-/* The flow a match is asked for (compared whole: callers zero it first, or write every byte as wf_handle_rules does). */
+/* The flow a match is asked for (compared whole: callers zero it first, or write every
+ * byte; wf_handle_rules fills t in only when wf_match_sk asks for it). */
 struct wf_what {
 	struct wf_tuple t; /* as this end sees it */
 	__u32 proto;       /* IPPROTO_* of the socket or packet */
@@ -76,10 +80,14 @@ struct wf_ids {
 
 /* What a socket matched, per direction, and for which flow (kept in the
  * socket's wf_sockstat, lib/wf_account.h; kernel only).
- * seq: 0 never written; odd while a writer (holding the lock) changes the entry. */
+ * seq: 0 never written; odd while a writer (holding the lock) changes the entry.
+ * by_flow: the answer depends on the flow's addresses and ports (wf_resolve), so
+ * what is compared whole; else only its protocol and device. */
 struct wf_match_dir {
 	__u32 gen;
 	__u32 seq;
+	__u32 by_flow;
+	__u32 pad;
 	struct wf_what what;
 	struct wf_ids ids;
 };
@@ -180,6 +188,7 @@ struct wf_walk {
 	const struct wf_what *w;
 	const struct wf_owner *o;
 	struct wf_ids *m;
+	int by_flow;       /* an address/port rule of the flow's protocol and direction was looked at */
 };
 
 static long wf_tuple_step(__u32 i, void *ctx)
@@ -188,9 +197,10 @@ static long wf_tuple_step(__u32 i, void *ctx)
 	const struct wf_what *w = c->w;
 	struct wf_tuple_rule *t = bpf_map_lookup_elem(&WF_MAP_TUPLES, &i);
 
-	if (!t || !t->rule || t->dir != w->dir)
+	if (!t || !t->rule || t->dir != w->dir || (t->proto && t->proto != w->proto))
 		return 0;
-	if ((t->proto && t->proto != w->proto) || (t->family && t->family != w->t.family))
+	c->by_flow = 1; /* from here on, the answer depends on the flow's addresses and ports */
+	if (t->family && t->family != w->t.family)
 		return 0;
 	if (w->t.lport < t->lport_lo || w->t.lport > t->lport_hi || w->t.rport < t->rport_lo || w->t.rport > t->rport_hi)
 		return 0;
@@ -302,7 +312,9 @@ static long wf_name_step(__u32 i, void *ctx)
 }
 
 /* Every rule of w->dir that matches the flow (o may be NULL: a socket nobody
- * owns). A global function, so the verifier checks it once. */
+ * owns). Returns whether the answer depends on the flow's addresses and ports:
+ * an address/port rule names its protocol (or any) and direction. A global
+ * function, so the verifier checks it once. */
 __noinline int wf_resolve(const struct wf_config *cfg, const struct wf_owner *o,
 			  const struct wf_what *w, struct wf_ids *m)
 {
@@ -342,7 +354,7 @@ __noinline int wf_resolve(const struct wf_config *cfg, const struct wf_owner *o,
 		wf_match_one(m, w, o, WF_KIND_IFACE, w->dev, 0);
 	if ((kinds & (1 << WF_KIND_TUPLE)) && cfg->n_tuples)
 		bpf_loop(cfg->n_tuples < WF_TUPLES_MAX ? cfg->n_tuples : WF_TUPLES_MAX, wf_tuple_step, &walk, 0);
-	return m->n;
+	return walk.by_flow;
 }
 
 static __always_inline struct wf_config *wf_config_get(void)
@@ -381,6 +393,15 @@ static __always_inline int wf_what_same(const struct wf_what *a, const struct wf
 	return 1;
 }
 
+/* Whether d holds the answer for w; flow: whether w->t is filled in (else only
+ * an answer that does not depend on the flow's addresses and ports fits). */
+static __always_inline int wf_match_fits(const struct wf_match_dir *d, __u32 gen, const struct wf_what *w, int flow)
+{
+	if (d->gen != gen || d->what.proto != w->proto || d->what.dev != w->dev)
+		return 0;
+	return !d->by_flow || (flow && wf_what_same(&d->what, w));
+}
+
 #define WF_COMPILER_BARRIER() asm volatile("" ::: "memory")
 
 /*
@@ -391,6 +412,11 @@ static __always_inline int wf_what_same(const struct wf_what *a, const struct wf
  * The owner is looked up (into *o, once) only when the rules must be found
  * anew: a remembered match needs no second sk_storage lookup (issue 9).
  *
+ * flow 0: w->t is not filled in (the packet's addresses and ports were not
+ * read). A remembered answer that does not depend on them is used as it is;
+ * else this returns WF_MATCH_NEED_FLOW, and the caller fills w->t in and asks
+ * again with flow 1. Then it returns 0, as it does with the answer in m.
+ *
  * The packet path reads the entry without the lock, as a seqlock: the lock
  * taken twice per packet cost about a fifth of the monitoring (issue 9). A
  * writer makes seq odd, writes, and makes it even again; a reader that sees
@@ -399,14 +425,14 @@ static __always_inline int wf_what_same(const struct wf_what *a, const struct wf
  * weakly ordered CPUs read under the lock.
  */
 static __always_inline int wf_match_read(struct wf_match *c, struct wf_match_dir *d, __u32 gen,
-					 const struct wf_what *w, struct wf_ids *m)
+					 const struct wf_what *w, int flow, struct wf_ids *m)
 {
 	int hit = 0;
 #if defined(__TARGET_ARCH_x86)
 	__u32 seq = *(volatile __u32 *)&d->seq;
 
 	WF_COMPILER_BARRIER();
-	if (!seq || (seq & 1) || d->gen != gen || !wf_what_same(&d->what, w))
+	if (!seq || (seq & 1) || !wf_match_fits(d, gen, w, flow))
 		return 0;
 	m->n = d->ids.n;
 	if (m->n) /* a flow that matched nothing, the common case, copies no ids */
@@ -415,7 +441,7 @@ static __always_inline int wf_match_read(struct wf_match *c, struct wf_match_dir
 	hit = *(volatile __u32 *)&d->seq == seq;
 #else
 	bpf_spin_lock(&c->lock);
-	if (d->seq && !(d->seq & 1) && d->gen == gen && wf_what_same(&d->what, w)) {
+	if (d->seq && !(d->seq & 1) && wf_match_fits(d, gen, w, flow)) {
 		*m = d->ids;
 		hit = 1;
 	}
@@ -426,34 +452,41 @@ static __always_inline int wf_match_read(struct wf_match *c, struct wf_match_dir
 	return hit;
 }
 
-static __always_inline void wf_match_sk(struct wf_config *cfg, struct wf_match *c, struct bpf_sock *sk,
-					struct wf_owner **o, const struct wf_what *w, struct wf_ids *m)
+#define WF_MATCH_NEED_FLOW 1
+
+static __always_inline int wf_match_sk(struct wf_config *cfg, struct wf_match *c, struct bpf_sock *sk,
+				       struct wf_owner **o, const struct wf_what *w, int flow, struct wf_ids *m)
 {
 	struct wf_match_dir *d;
 	__u32 gen, seq;
+	int by_flow;
 
 	m->n = 0;
 	if (!cfg || !cfg->kinds)
-		return;
+		return 0;
 	gen = *(volatile __u32 *)&cfg->gen; /* read before the rules: a change after it bumps gen again */
 	d = c ? &c->d[w->dir & 1] : NULL;
-	if (c && d && wf_match_read(c, d, gen, w, m))
-		return;
+	if (c && d && wf_match_read(c, d, gen, w, flow, m))
+		return 0;
+	if (!flow)
+		return WF_MATCH_NEED_FLOW;
 	if (!*o)
 		*o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);
-	wf_resolve(cfg, *o, w, m);
+	by_flow = wf_resolve(cfg, *o, w, m);
 	if (!c || !d)
-		return;
+		return 0;
 	bpf_spin_lock(&c->lock);
 	seq = d->seq | 1; /* odd: being written */
 	*(volatile __u32 *)&d->seq = seq;
 	WF_COMPILER_BARRIER();
 	d->gen = gen;
+	d->by_flow = by_flow;
 	d->what = *w;
 	d->ids = *m;
 	WF_COMPILER_BARRIER();
 	*(volatile __u32 *)&d->seq = seq + 1;
 	bpf_spin_unlock(&c->lock);
+	return 0;
 }
 
 /* The device a packet crosses, as wf_index keys it (cgroup_skb after the route, tcx). */

@@ -266,7 +266,7 @@ static __always_inline __u32 wf_shape_class(struct __sk_buff *skb, struct wf_tcp
 		cfg = wf_config_get();
 		if (cfg && (cfg->kinds & (1 << WF_KIND_IFACE)))
 			w.dev = wf_dev_of_skb(skb);
-		wf_match_sk(cfg, wf_sockstat_match(ss), sk, &o, &w, &m);
+		wf_match_sk(cfg, wf_sockstat_match(ss), sk, &o, &w, 1, &m);
 		r = wf_shaped_rule(&m, &rid);
 		/* a local sender that is paced already needs no queue */
 		if (r && !wf_tuple_paced(&p->peer)) {

@@ -170,6 +170,27 @@ Describe 'Rules by device and by address, protocol and port' -Tag Kernel {
         } finally { Stop-WfTrafficPair $pair }
     }
 
+    # One unconnected UDP socket sending to two ports in turn. A socket remembers one match per
+    # direction; where an address/port rule names the flow's protocol it is compared with every
+    # packet's addresses and ports, where none does it holds for any (by_flow, bpf/lib/wf_match.h).
+    It 'one unconnected UDP socket: a UDP -RemotePort rule counts what it sends to that port, not to another' {
+        $p1 = Get-WfTestPort -Count 2; $p2 = $p1 + 1
+        Set-WfLimit -Protocol UDP -RemotePort $p1 -WatchOnly -Name udp-p1 -Direction Egress
+        Send-WfTestDatagrams $p1, $p2 -Each 100 -Size 100
+        $r = Get-WfLimit -Name udp-p1
+        $r.PassedPackets | Should -Be 100 -Because 'every datagram to the port, and none to the other'
+        $r.PassedBytes | Should -Be 10000
+    }
+
+    It 'one unconnected UDP socket: a TCP port rule leaves its datagrams alone, a -Pid rule counts all of them' {
+        $p1 = Get-WfTestPort -Count 2; $p2 = $p1 + 1
+        Set-WfLimit -Protocol TCP -RemotePort $p1 -WatchOnly -Name tcp-p1 -Direction Egress
+        Set-WfLimit -Pid $PID -WatchOnly -Name me -Direction Egress
+        Send-WfTestDatagrams $p1, $p2 -Each 100 -Size 100
+        (Get-WfLimit -Name tcp-p1).PassedPackets | Should -Be 0
+        (Get-WfLimit -Name me).PassedBytes | Should -BeGreaterOrEqual 20000 -Because 'both ports'' datagrams are this process''s'
+    }
+
     It 'a -LocalAddress rule holds IPv6 between ULA addresses' {
         Set-WfLimit -LocalAddress 'fd00:211::/64' -Protocol TCP -Rate 1MB -Direction Ingress
         $pair = Start-WfTrafficPair -Proto tcp -Scale 2 -Address $veth.Address6B -ReceiverNetns $veth.B -SenderNetns $veth.A

@@ -27,6 +27,19 @@ function Get-WfTestPort {
     throw "No $Count free ports in a row between 10000 and $high."
 }
 
+function Send-WfTestDatagrams {
+    # Sends -Each datagrams of -Size bytes to each of the ports on 127.0.0.1, the ports in turn, from
+    # one unconnected UDP socket of this process (sendto; nobody need listen: loopback drops nothing
+    # on the way out, and an unconnected socket is told of no ICMP error)
+    param([int[]] $Port, [int] $Each, [int] $Size)
+    $s = [System.Net.Sockets.Socket]::new('InterNetwork', 'Dgram', 'Udp')
+    try {
+        $to = $Port | ForEach-Object { [System.Net.IPEndPoint]::new([ipaddress]::Loopback, $_) }
+        $buf = [byte[]]::new($Size)
+        foreach ($i in 1..$Each) { foreach ($e in $to) { [void]$s.SendTo($buf, $e) } }
+    } finally { $s.Dispose() }
+}
+
 function Test-WfPortFree {
     param([int] $Port)
     $tcp = [System.Net.Sockets.TcpListener]::new([ipaddress]::IPv6Any, $Port)
