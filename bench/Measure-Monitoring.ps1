@@ -13,7 +13,8 @@ TCP (1 and 4 streams) and 64-byte UDP over veth, monitoring only, what share of 
 (/proc/stat) the packet programs took, which one run measures where throughput drifts. Last, the
 programs' own cost without bpf_stats, whose clock reads cost more than the work they time:
 BPF_PROG_TEST_RUN (bpftool prog run) of each program on one 64-byte UDP packet, with each number
-of rules above and in the alternating rounds of 1,000 rules against none.
+of rules above and in the alternating rounds of 1,000 rules against none (and against 1,000 with a UDP
+port rule each way, which make every packet of the load read its addresses and ports).
 
 Writes bench/results/monitoring.json (out/bench/results with -Quick), which
 build/Write-BenchResults.ps1 turns into tables of bench/RESULTS.md. No timing is asserted.
@@ -124,9 +125,14 @@ function Set-Mode([string] $Mode) {
     Remove-EmptyPrograms
     Disable-Wirefisher | Out-Null
     if ($Mode -eq 'empty') { Add-EmptyPrograms }
-    if ($Mode -in 'monitoring', 'rules1000') { Enable-Wirefisher | Out-Null }
-    if ($Mode -eq 'rules1000') {
+    if ($Mode -in 'monitoring', 'rules1000', 'rules1000udp') { Enable-Wirefisher | Out-Null }
+    if ($Mode -like 'rules1000*') {
         Add-UnmatchedRules 1000   # its ingress rules start the shaper watcher (see Wait-Quiet)
+    }
+    if ($Mode -eq 'rules1000udp') {
+        # a UDP port rule each way: now every UDP packet reads its addresses and ports and compares them with
+        # the flow its socket's remembered match was found for (by_flow, bpf/lib/wf_match.h); they match nothing
+        foreach ($dir in 'Ingress', 'Egress') { Set-WfLimit -Protocol UDP -RemotePort 20001 -Rate 10MB -Direction $dir }
     }
     Wait-Quiet
 }
@@ -302,17 +308,18 @@ try {
     # issue 9's goal for rules, 1,000 of mixed kinds that match nothing against none, in rounds that
     # alternate, so that the machine's drift over the minutes the rows above take cancels (the row of
     # 1 rule above read 1.12x, 1.32x and 1.87x of the row of none in three runs, measured minutes apart)
-    # each round's bpf_stats costs and test runs, of monitoring alone (0) and of 1,000 rules
+    # each round's bpf_stats costs and test runs, of monitoring alone (0), of 1,000 rules, and of those
+    # with a UDP port rule each way (1002: the load's and the test packet's protocol named, see Set-Mode)
     $rounds = foreach ($run in 1..$Runs) {
-        foreach ($mode in 'monitoring', 'rules1000') {
+        foreach ($mode in 'monitoring', 'rules1000', 'rules1000udp') {
             Set-Mode $mode
             Add-EmptyPrograms
             Wait-Quiet
-            [pscustomobject]@{ Rules = $(if ($mode -eq 'monitoring') { 0 } else { 1000 }); Stats = Measure-PacketCost; Test = Measure-TestRun }
+            [pscustomobject]@{ Rules = @(Get-WfLimit).Count; Stats = Measure-PacketCost; Test = Measure-TestRun }
         }
     }
-    $versusRows = foreach ($n in 0, 1000) { Get-CostRow $n @($rounds | Where-Object Rules -eq $n | ForEach-Object Stats) }
-    $versusTestRows = foreach ($n in 0, 1000) { Get-CostRow $n @($rounds | Where-Object Rules -eq $n | ForEach-Object Test) }
+    $versusRows = foreach ($n in 0, 1000, 1002) { Get-CostRow $n @($rounds | Where-Object Rules -eq $n | ForEach-Object Stats) }
+    $versusTestRows = foreach ($n in 0, 1000, 1002) { Get-CostRow $n @($rounds | Where-Object Rules -eq $n | ForEach-Object Test) }
 } finally {
     Remove-EmptyPrograms
     Disable-Wirefisher -ErrorAction SilentlyContinue | Out-Null
@@ -389,6 +396,7 @@ $noneTestScale = Get-Growth $versusTestRows[0] $versusTestRows[1]
 $versusVerdict = @(
     Get-Verdict ($noneScale -le 1.2) ('1000 rules of mixed kinds that match nothing within 1.2x of none, monitoring alone, each against the empty program of its own runs (worst: {0:N2}x; {1:N2}x without that)' -f $noneScale, $noneRawScale)
     Get-Verdict ($noneTestScale -le 1.2) ('1000 rules of mixed kinds within 1.2x of none in test runs (section below) of the same rounds (worst: {0:N2}x against the empty program; {1:N2}x without that; none {2}/{3} ns, 1000 rules {4}/{5} ns, empty {6}/{7} ns)' -f $noneTestScale, (Get-Growth $versusTestRows[0] $versusTestRows[1] -Raw), $versusTestRows[0].wf_ingress_ns, $versusTestRows[0].wf_egress_ns, $versusTestRows[1].wf_ingress_ns, $versusTestRows[1].wf_egress_ns, $versusTestRows[1].empty_in_ns, $versusTestRows[1].empty_out_ns)
+    ('measured: with a UDP port rule each way as well (1002 rules; every packet of the load reads its addresses and ports and compares them), against none in the same rounds: {0:N2}x against the empty program ({1:N2}x without that); test runs {2:N2}x ({3:N2}x without that; {4}/{5} ns, empty {6}/{7} ns)' -f (Get-Growth $versusRows[0] $versusRows[2]), (Get-Growth $versusRows[0] $versusRows[2] -Raw), (Get-Growth $versusTestRows[0] $versusTestRows[2]), (Get-Growth $versusTestRows[0] $versusTestRows[2] -Raw), $versusTestRows[2].wf_ingress_ns, $versusTestRows[2].wf_egress_ns, $versusTestRows[2].empty_in_ns, $versusTestRows[2].empty_out_ns)
 )
 # the same goals on the test runs, without bpf_stats: monitoring alone (row 0), the most rules against 1
 # (1,000 against none: in the alternating rounds, above)
@@ -432,7 +440,7 @@ $result = [ordered]@{
             targets = $shareNote
         }
         [ordered]@{
-            title = '3. Per-packet cost, monitoring alone against 1,000 rules of mixed kinds that match nothing: run_time_ns / run_cnt under 64-byte UDP on veth, rounds alternating, median of the runs, the empty programs beside them'
+            title = '3. Per-packet cost, monitoring alone against 1,000 rules of mixed kinds that match nothing, and against those with a UDP port rule each way (1002): run_time_ns / run_cnt under 64-byte UDP on veth, rounds alternating, median of the runs, the empty programs beside them'
             columns = 'rules', 'wf_ingress_ns', 'wf_egress_ns', 'empty_in_ns', 'empty_out_ns'
             rows = @($versusRows)
             targets = $versusVerdict
@@ -450,7 +458,7 @@ $file = Join-Path $outDir 'monitoring.json'
 $result | ConvertTo-Json -Depth 6 | Set-Content $file
 foreach ($r in $overheadRows) { '{0,-8} {1,-26} disabled {2,8} empty {3,8} ({4:N3}) monitoring {5,8} ({6:N3}) 1000 rules {7,8} ({8:N3})' -f $r.path, $r.load, $r.disabled, $r.empty, $r.empty_ratio, $r.monitoring, $r.monitoring_ratio, $r.rules1000, $r.rules1000_ratio }
 foreach ($r in $costRows) { '{0,6} rules: wf_ingress {1} ns, wf_egress {2} ns per run (empty beside them: {3} ns, {4} ns)' -f $r.rules, $r.wf_ingress_ns, $r.wf_egress_ns, $r.empty_in_ns, $r.empty_out_ns }
-foreach ($r in $versusRows) { '{0,6} rules, alternating with {1}: wf_ingress {2} ns, wf_egress {3} ns per run (empty beside them: {4} ns, {5} ns)' -f $r.rules, (1000 - $r.rules), $r.wf_ingress_ns, $r.wf_egress_ns, $r.empty_in_ns, $r.empty_out_ns }
+foreach ($r in $versusRows) { '{0,6} rules, rounds alternating: wf_ingress {1} ns, wf_egress {2} ns per run (empty beside them: {3} ns, {4} ns)' -f $r.rules, $r.wf_ingress_ns, $r.wf_egress_ns, $r.empty_in_ns, $r.empty_out_ns }
 foreach ($r in $testRows) { '{0,6} rules, test runs: wf_ingress {1} ns, wf_egress {2} ns per run (empty: {3} ns, {4} ns)' -f $r.rules, $r.wf_ingress_ns, $r.wf_egress_ns, $r.empty_in_ns, $r.empty_out_ns }
 foreach ($r in $shareRows) { '{0,-26} {1,8}: Wirefisher''s programs {2} runs/s at {3} ns, {4} % of busy CPU time (empty {5} %)' -f $r.load, $r.throughput, $r.wf_runs_per_s, $r.wf_ns_per_run, $r.wf_busy_pct, $r.empty_busy_pct }
 $overheadVerdict + $costVerdict + $shareNote + $versusVerdict + $testVerdict
