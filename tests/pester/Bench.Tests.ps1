@@ -34,14 +34,14 @@ Describe 'bench/Measure-Monitoring.ps1 -Quick' -Tag Kernel {
         $rows = @($result.sections[0].rows)
         $rows.Count | Should -Be 6
         foreach ($r in $rows) {
-            foreach ($c in 'disabled', 'empty', 'monitoring', 'rules1000') { $r.$c | Should -BeGreaterThan 0 -Because "$($r.path) $($r.load) $c" }
+            foreach ($c in 'disabled', 'empty', 'monitoring', 'rules1000', 'monitoring_vs_empty') { $r.$c | Should -BeGreaterThan 0 -Because "$($r.path) $($r.load) $c" }
+            $r.monitoring_rounds | Should -Match '^\d\.\d{3}-\d\.\d{3}$' -Because "$($r.path) $($r.load): the range of the rounds' ratios"
         }
     }
 
     It 'reads the programs'' cost with monitoring alone and with 1, 100 and 1,000 rules (10,000 in a full run)' {
         Assert-CostRows @($result.sections[1].rows) 0, 1, 100, 1000
-        # inconclusive: the empty programs' row drifted more than 3 % from disabled (a 1 s quick run often does);
-        # measured: a figure with no target of its own
+        # measured: a figure with no target of its own; inconclusive: a target the run could not judge
         foreach ($t in @($result.sections | ForEach-Object { $_.targets })) { $t | Should -Match '^(met|missed|inconclusive|measured): ' }
     }
 
