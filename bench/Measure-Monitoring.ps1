@@ -356,22 +356,27 @@ $overheadRows = foreach ($path in 'veth', 'loopback') {
             disabled = [math]::Round($m.disabled, 2); empty = [math]::Round($m.empty, 2); monitoring = [math]::Round($m.monitoring, 2); rules1000 = [math]::Round($m.rules1000, 2)
             empty_ratio = [math]::Round((Get-Median $r.empty), 3); monitoring_ratio = [math]::Round((Get-Median $r.monitoring), 3); rules1000_ratio = [math]::Round((Get-Median $r.rules1000), 3)
             monitoring_vs_empty = [math]::Round((Get-Median $work), 3)
-            monitoring_rounds = '{0:N3}-{1:N3}' -f ($r.monitoring | Measure-Object -Minimum).Minimum, ($r.monitoring | Measure-Object -Maximum).Maximum
+            monitoring_rounds = (@($r.monitoring | Sort-Object | ForEach-Object { '{0:N3}' -f $_ }) -join ' ')
         }
     }
 }
 
-# which of issue 9's overhead targets this run met: the worst row's median ratio against the goal,
-# with the range of its rounds. Until 2026-12-05 a row whose empty programs came out more than 3 % off
-# disabled was left out as drift; with the runs pinned and paired it showed that they are not drift: any
-# cgroup_skb program, one that only passes, costs 64-byte UDP 3-6 % here (the hook's own work per
-# packet), which is why each verdict also says what the empty programs reached and what monitoring
-# reached against them (the work Wirefisher's programs do, above the hook's floor).
+# which of issue 9's overhead targets this run met. A row meets its goal when every round's ratio
+# does, and misses it when every round's misses; else it is inconclusive: one round here moves by
+# 5-13 %, more than the 2-3 % the goals are about, and the medians of two runs of five rounds each
+# differed by 5 % (veth UDP, 0.949 and 1.002, 2026-12-05). Until then a row whose empty programs
+# came out more than 3 % off disabled was left out as drift; pinned and paired, they showed a real
+# cost of their own (the hook's), so each verdict says what they and monitoring against them reached.
 function Get-Verdict([bool] $Met, [string] $Text) { "$(if ($Met) { 'met' } else { 'missed' }): $Text" }
 function Get-OverheadVerdict([string] $Like, [double] $Min, [string] $Text) {
     $rows = @($overheadRows | Where-Object { "$($_.path) $($_.load)" -like $Like })
+    $state = { param($row) $x = @($row.monitoring_rounds -split ' ' | ForEach-Object { [double]$_ }); $below = @($x | Where-Object { $_ -lt $Min }).Count
+        if ($below -eq 0) { 'met' } elseif ($below -eq $x.Count) { 'missed' } else { "inconclusive ($below of $($x.Count) rounds below)" } }
     $worst = ($rows | Sort-Object { $_.monitoring_ratio } | Select-Object -First 1)
-    Get-Verdict ($worst.monitoring_ratio -ge $Min) ("{0} (worst: {1:N3}, {2} {3}, rounds {4}; the empty programs there {5:N3}, monitoring against them {6:N3})" -f $Text, $worst.monitoring_ratio, $worst.path, $worst.load, $worst.monitoring_rounds, $worst.empty_ratio, $worst.monitoring_vs_empty)
+    $states = @($rows | ForEach-Object { & $state $_ })
+    $verdict = if ($states -contains 'missed') { 'missed' } elseif (@($states | Where-Object { $_ -like 'inconclusive*' }).Count) { 'inconclusive' } else { 'met' }
+    $each = @(for ($i = 0; $i -lt $rows.Count; $i++) { '{0} {1}: {2:N3}, {3}' -f $rows[$i].path, $rows[$i].load, $rows[$i].monitoring_ratio, $states[$i] }) -join '; '
+    "{0}: {1} (worst median: {2:N3}, {3} {4}, rounds {5}; the empty programs there {6:N3}, monitoring against them {7:N3}. Each row: {8})" -f $verdict, $Text, $worst.monitoring_ratio, $worst.path, $worst.load, $worst.monitoring_rounds, $worst.empty_ratio, $worst.monitoring_vs_empty, $each
 }
 # issue 9's per-packet goal is monitoring's, with no limit (the row of 0 rules); rule growth is 1 rule against the most
 $monRow = $costRows[0]; $oneRow = $costRows[1]
@@ -438,7 +443,7 @@ $result = [ordered]@{
     command = 'dotnet pwsh bench/Measure-Monitoring.ps1' + $(if ($Quick) { ' -Quick' } else { '' })
     sections = @(
         [ordered]@{
-            title = "2. Overhead: unlimited throughput, median of $OverheadRounds rounds, every other round in reverse order, iperf3 client and server pinned to CPUs 0 and 1; ratios to disabled are the medians of each round's own (empty: two cgroup_skb programs that only pass, the hook's floor; monitoring_vs_empty: monitoring against them, Wirefisher's work above that floor)"
+            title = "2. Overhead: unlimited throughput, median of $OverheadRounds rounds, every other round in reverse order, iperf3 client and server pinned to CPUs 0 and 1; ratios to disabled are the medians of each round's own (empty: two cgroup_skb programs that only pass, the hook's floor; monitoring_vs_empty: monitoring against them, Wirefisher's work above that floor; monitoring_rounds: each round's ratio of monitoring to disabled, sorted; a goal is met or missed only when every round says so)"
             columns = 'path', 'load', 'disabled', 'empty', 'monitoring', 'rules1000', 'empty_ratio', 'monitoring_ratio', 'rules1000_ratio', 'monitoring_vs_empty', 'monitoring_rounds'
             rows = @($overheadRows)
             targets = $overheadVerdict
