@@ -340,7 +340,7 @@ try {
 }
 
 # A ratio is the median of the rounds' ratios, each taken within its round (paired), so that
-# the drift between rounds does not enter it; their range is kept for the verdicts.
+# the drift between rounds does not enter it; each round's ratio of monitoring is kept for the verdicts.
 function Get-RoundRatios([string] $Key, [string] $Mode, [string] $To) {
     $a = $samples["$Key|$Mode"]; $b = $samples["$Key|$To"]
     @(0..($a.Count - 1) | ForEach-Object { $a[$_] / $b[$_] })
@@ -356,7 +356,7 @@ $overheadRows = foreach ($path in 'veth', 'loopback') {
             disabled = [math]::Round($m.disabled, 2); empty = [math]::Round($m.empty, 2); monitoring = [math]::Round($m.monitoring, 2); rules1000 = [math]::Round($m.rules1000, 2)
             empty_ratio = [math]::Round((Get-Median $r.empty), 3); monitoring_ratio = [math]::Round((Get-Median $r.monitoring), 3); rules1000_ratio = [math]::Round((Get-Median $r.rules1000), 3)
             monitoring_vs_empty = [math]::Round((Get-Median $work), 3)
-            monitoring_rounds = (@($r.monitoring | Sort-Object | ForEach-Object { '{0:N3}' -f $_ }) -join ' ')
+            monitoring_rounds = (@($r.monitoring | Sort-Object | ForEach-Object { $_.ToString('0.000', [cultureinfo]::InvariantCulture) }) -join ' ')
         }
     }
 }
@@ -370,8 +370,8 @@ $overheadRows = foreach ($path in 'veth', 'loopback') {
 function Get-Verdict([bool] $Met, [string] $Text) { "$(if ($Met) { 'met' } else { 'missed' }): $Text" }
 function Get-OverheadVerdict([string] $Like, [double] $Min, [string] $Text) {
     $rows = @($overheadRows | Where-Object { "$($_.path) $($_.load)" -like $Like })
-    $state = { param($row) $x = @($row.monitoring_rounds -split ' ' | ForEach-Object { [double]$_ }); $below = @($x | Where-Object { $_ -lt $Min }).Count
-        if ($below -eq 0) { 'met' } elseif ($below -eq $x.Count) { 'missed' } else { "inconclusive ($below of $($x.Count) rounds below)" } }
+    $state = { param($row) $x = @($row.monitoring_rounds -split ' ' | ForEach-Object { [double]::Parse($_, [cultureinfo]::InvariantCulture) }); $below = @($x | Where-Object { $_ -lt $Min }).Count
+        if ($x.Count -lt 3) { 'inconclusive (fewer than 3 rounds)' } elseif ($below -eq 0) { 'met' } elseif ($below -eq $x.Count) { 'missed' } else { "inconclusive ($below of $($x.Count) rounds below)" } }
     $worst = ($rows | Sort-Object { $_.monitoring_ratio } | Select-Object -First 1)
     $states = @($rows | ForEach-Object { & $state $_ })
     $verdict = if ($states -contains 'missed') { 'missed' } elseif (@($states | Where-Object { $_ -like 'inconclusive*' }).Count) { 'inconclusive' } else { 'met' }
