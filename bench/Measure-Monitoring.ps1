@@ -317,18 +317,19 @@ try {
     # 1 rule above read 1.12x, 1.32x and 1.87x of the row of none in three runs, measured minutes apart)
     # each round's bpf_stats costs and test runs, of monitoring alone (0), of 1,000 rules, and of those
     # with a UDP port rule each way (1002: the load's and the test packet's protocol named, see Set-Mode)
+    $versusModes = 'monitoring', 'rules1000', 'rules1000udp'
     $rounds = foreach ($run in 1..$Runs) {
-        foreach ($mode in 'monitoring', 'rules1000', 'rules1000udp') {
+        foreach ($mode in $versusModes) {
             Set-Mode $mode
             Add-EmptyPrograms
             Wait-Quiet
             [pscustomobject]@{ Mode = $mode; Rules = @(Get-WfLimit).Count; Stats = Measure-PacketCost; Test = Measure-TestRun }
         }
     }
-    $versusRows = foreach ($mode in 'monitoring', 'rules1000', 'rules1000udp') {
+    $versusRows = foreach ($mode in $versusModes) {
         $r = @($rounds | Where-Object Mode -eq $mode); Get-CostRow $r[0].Rules @($r | ForEach-Object Stats)
     }
-    $versusTestRows = foreach ($mode in 'monitoring', 'rules1000', 'rules1000udp') {
+    $versusTestRows = foreach ($mode in $versusModes) {
         $r = @($rounds | Where-Object Mode -eq $mode); Get-CostRow $r[0].Rules @($r | ForEach-Object Test)
     }
 } finally {
@@ -340,7 +341,9 @@ try {
 }
 
 # A ratio is the median of the rounds' ratios, each taken within its round (paired), so that
-# the drift between rounds does not enter it; each round's ratio of monitoring is kept for the verdicts.
+# the drift between rounds does not enter it; each round's ratio of monitoring is kept, unrounded, for the
+# verdicts ($monitoringRounds, by path and load) and, rounded, in the row.
+$monitoringRounds = @{}
 function Get-RoundRatios([string] $Key, [string] $Mode, [string] $To) {
     $a = $samples["$Key|$Mode"]; $b = $samples["$Key|$To"]
     @(0..($a.Count - 1) | ForEach-Object { $a[$_] / $b[$_] })
@@ -351,6 +354,7 @@ $overheadRows = foreach ($path in 'veth', 'loopback') {
         $m = @{}; foreach ($mode in $modes) { $m[$mode] = Get-Median $samples["$key|$mode"] }
         $r = @{}; foreach ($mode in 'empty', 'monitoring', 'rules1000') { $r[$mode] = Get-RoundRatios $key $mode 'disabled' }
         $work = Get-RoundRatios $key 'monitoring' 'empty'
+        $monitoringRounds["$path $($loads[$load])"] = $r.monitoring
         [ordered]@{
             path = $path; load = $loads[$load]
             disabled = [math]::Round($m.disabled, 2); empty = [math]::Round($m.empty, 2); monitoring = [math]::Round($m.monitoring, 2); rules1000 = [math]::Round($m.rules1000, 2)
@@ -370,7 +374,7 @@ $overheadRows = foreach ($path in 'veth', 'loopback') {
 function Get-Verdict([bool] $Met, [string] $Text) { "$(if ($Met) { 'met' } else { 'missed' }): $Text" }
 function Get-OverheadVerdict([string] $Like, [double] $Min, [string] $Text) {
     $rows = @($overheadRows | Where-Object { "$($_.path) $($_.load)" -like $Like })
-    $state = { param($row) $x = @($row.monitoring_rounds -split ' ' | ForEach-Object { [double]::Parse($_, [cultureinfo]::InvariantCulture) }); $below = @($x | Where-Object { $_ -lt $Min }).Count
+    $state = { param($row) $x = @($monitoringRounds["$($row.path) $($row.load)"]); $below = @($x | Where-Object { $_ -lt $Min }).Count
         if ($x.Count -lt 3) { 'inconclusive (fewer than 3 rounds)' } elseif ($below -eq 0) { 'met' } elseif ($below -eq $x.Count) { 'missed' } else { "inconclusive ($below of $($x.Count) rounds below)" } }
     $worst = ($rows | Sort-Object { $_.monitoring_ratio } | Select-Object -First 1)
     $states = @($rows | ForEach-Object { & $state $_ })
