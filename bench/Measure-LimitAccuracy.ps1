@@ -175,7 +175,7 @@ try {
                 $t = $rows | Where-Object { $_.limiter -eq 'tc tbf' -and $_.rate_mib -eq $r / 1MB }
                 [pscustomobject]@{ Rate = $r / 1MB; Wf = $w.retrans; Tbf = $t.retrans; Ok = $w.retrans -lt $t.retrans -or ($w.retrans -eq 0 -and $t.retrans -eq 0) }
             }
-            $targets += '{0}: TCP egress, Wirefisher -Pid with fewer retransmissions than tbf at the same rate ({1})' -f `
+            $targets += '{0}: TCP egress, Wirefisher -Pid with fewer retransmissions than tbf at the same rate, or none where tbf has none ({1})' -f `
                 $(if (@($cmp | Where-Object { -not $_.Ok }).Count -eq 0) { 'met' } else { 'missed' }), (($cmp | ForEach-Object { "$($_.Rate) MiB/s: $($_.Wf) vs $($_.Tbf)" }) -join '; ')
         }
         $sections.Add([ordered]@{

@@ -210,11 +210,13 @@ foreach ($g in @($wf | Group-Object { $_.sender_cc })) {
     $ws = $g.Group | Sort-Object { [math]::Abs($_.worst - 1) } | Select-Object -Last 1
     $rates = ($g.Group | ForEach-Object { $_.rate_mib } | Sort-Object -Unique) -join ', '
     $delays = ($g.Group | ForEach-Object { $_.delay_ms } | Sort-Object -Unique) -join ', '
+    # the anchor's figure on the same row: a sender's own dip (BBR's ProbeRTT) shows in both
+    $am = & $anchorOf $wm; $as = & $anchorOf $ws
     $targets += @(
-        '{0}: remote-like {1} sender, Wirefisher mean within 1 % of the target at {2} MiB/s, delays {3} ms (worst: {4:N4} at {5} MiB/s, {6} ms)' -f `
-            $(if ([math]::Abs($wm.mean - 1) -le 0.01) { 'met' } else { 'missed' }), $g.Name, $rates, $delays, $wm.mean, $wm.rate_mib, $wm.delay_ms
-        '{0}: remote-like {1} sender, Wirefisher worst second within 5 % (worst: {2:N4} at {3} MiB/s, {4} ms)' -f `
-            $(if ([math]::Abs($ws.worst - 1) -le 0.05) { 'met' } else { 'missed' }), $g.Name, $ws.worst, $ws.rate_mib, $ws.delay_ms
+        '{0}: remote-like {1} sender, Wirefisher mean within 1 % of the target at {2} MiB/s, delays {3} ms (worst: {4:N4} at {5} MiB/s, {6} ms; ifb+htb there {7})' -f `
+            $(if ([math]::Abs($wm.mean - 1) -le 0.01) { 'met' } else { 'missed' }), $g.Name, $rates, $delays, $wm.mean, $wm.rate_mib, $wm.delay_ms, $(if ($am) { $am.mean } else { '-' })
+        '{0}: remote-like {1} sender, Wirefisher worst second within 5 % (worst: {2:N4} at {3} MiB/s, {4} ms; ifb+htb there {5})' -f `
+            $(if ([math]::Abs($ws.worst - 1) -le 0.05) { 'met' } else { 'missed' }), $g.Name, $ws.worst, $ws.rate_mib, $ws.delay_ms, $(if ($as) { $as.worst } else { '-' })
     )
 }
 if ($leftOut.Count) { $targets += 'left out of both: ' + ($leftOut -join '; ') }
