@@ -599,9 +599,9 @@ static __always_inline void wf_conn_rules(struct wf_sockstat *ss, struct wf_conn
 	}
 }
 
-/* Reports a socket's rates as a struct wf_conn, if it has any (read without
- * the lock: tracing programs cannot take it, so a record may be a packet out
- * of step). The tcp and udp iterators call it for every socket of their
+/* Reports a socket's rates as a struct wf_conn, if it has any (a window's
+ * rate may be a packet out of step, its totals are not: wf_rate_read). The
+ * tcp and udp iterators call it for every socket of their
  * namespace: this kernel refuses iterators over a map's elements
  * (iter/bpf_sk_storage_map loads with EPERM on 6.18.44-fc-v1045). */
 static __always_inline void wf_conn_report(struct seq_file *seq, struct sock *sk)
@@ -621,8 +621,8 @@ static __always_inline void wf_conn_report(struct seq_file *seq, struct sock *sk
 		c.tgid = o->tgid;
 		__builtin_memcpy(c.comm, o->comm, sizeof(c.comm));
 	}
-	c.in = ss->f.in;
-	c.out = ss->f.out;
+	wf_rate_read(&ss->f.in, &c.in);
+	wf_rate_read(&ss->f.out, &c.out);
 	wf_conn_rules(ss, &c);
 	c.dev = wf_dev_of_sk(sk);
 	bpf_seq_write(seq, &c, sizeof(c));

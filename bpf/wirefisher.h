@@ -56,8 +56,9 @@
 /* What the structs below mean: a module reads pinned state only if it was loaded
  * with its WF_ABI (wf_abi). The entries' sizes tell most versions apart; this
  * tells apart those whose structs kept their sizes but not the meaning of a
- * field (2: wf_rate.win_base became pending). */
-#define WF_ABI 2
+ * field (2: wf_rate.win_base became pending; 3: wf_rate.windows counts twice,
+ * odd while a window closes). */
+#define WF_ABI 3
 
 /* Rate windows close at the first packet at least this long after the last close. */
 #define WF_WINDOW_NS 1000000000ULL
@@ -269,7 +270,7 @@ struct wf_rate {
 	__u64 first_ns;
 	__u64 win_start_ns;
 	__u64 pending;     /* the open window's bytes and packets (WF_PENDING_SHIFT), not yet in bytes and packets */
-	__u64 windows;     /* windows closed so far */
+	__u64 windows;     /* 2 x the windows closed so far; odd while one closes (a reader's sequence count, see WF_ABI) */
 	__u64 bytes;       /* of the closed windows: all bytes are bytes + (pending >> WF_PENDING_SHIFT) */
 	__u64 packets;     /* of the closed windows: all are packets + (pending & WF_PENDING_PACKETS) */
 	__u64 dropped_bytes;

@@ -19,7 +19,7 @@ public static class AbiConst
     public static readonly int[] ShapeOverhead = { 14 + 20 + 20, 14 + 20 + 32, 14 + 40 + 20, 14 + 40 + 32 };
     public const int FpShift = 16;
     /// <summary>WF_ABI: what the structs mean; pinned state written with another is not read (<see cref="Maps.AbiStamp"/>).</summary>
-    public const int Abi = 2;
+    public const int Abi = 3;
     /// <summary>WF_PENDING_SHIFT: how struct wf_rate.pending keeps bytes and packets in one word.</summary>
     public const int PendingShift = 28;
 

@@ -10,6 +10,7 @@ public struct WfRate
     [CField("win_start_ns")] public ulong WinStartNs;
     /// <summary>The open window's bytes and packets, not yet in <see cref="Bytes"/> and <see cref="Packets"/>: bytes &lt;&lt; <see cref="AbiConst.PendingShift"/> | packets.</summary>
     [CField("pending")] public ulong Pending;
+    /// <summary>2 x the windows closed so far, odd while one closes: a sequence count (see <see cref="Maps.ProcRates"/>).</summary>
     [CField("windows")] public ulong Windows;
     [CField("bytes")] public ulong Bytes;
     [CField("packets")] public ulong Packets;
@@ -27,4 +28,7 @@ public struct WfRate
 
     /// <summary>All packets that passed: the closed windows' and the open one's.</summary>
     public readonly ulong TotalPackets => Packets + (Pending & ((1UL << AbiConst.PendingShift) - 1));
+
+    /// <summary>How many windows have closed.</summary>
+    public readonly ulong ClosedWindows => Windows / 2;
 }

@@ -37,7 +37,7 @@ public static class FlowRateMath
         r.Smoothed = r.Windows > 0 ? r.Smoothed - (r.Smoothed >> 3) + (instant >> 3) : instant;
         r.Peak = Math.Max(r.Peak, instant);
         r.Instant = instant;
-        r.Windows += 1;
+        r.Windows += 2; // the kernel counts each window twice (odd while one closes)
         r.WinStartNs = now;
     }
 

@@ -40,7 +40,7 @@ public static class FlowRateReader
     {
         // wf_pslots lists the processes (tgid -> slot), wf_procs holds their rates by slot
         using var slots = new BpfMap<WfProcKey, uint>(BpfNames.MapPslots);
-        using var procs = new BpfMap<uint, WfProc>(BpfNames.MapProcs);
+        using var procs = new ProcRates();
         foreach (WfProcKey k in slots.Keys())
         {
             if (!slots.TryLookup(k, out uint slot) || !procs.TryLookup(slot, out WfProc p) || p.Used == 0 || p.Tgid != k.Tgid) continue;

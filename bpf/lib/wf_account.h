@@ -89,13 +89,13 @@ static __always_inline void *wf_scratch_zeroed(void)
 /* Counts a packet of len bytes into the open window's pending count (struct wf_rate). */
 #define WF_PENDING_ONE(len) (((__u64)(len) << WF_PENDING_SHIFT) | 1)
 
-/* The rates a window of wb bytes closed after dt ns adds (the caller alone closes it). */
-static __always_inline void wf_rate_close(struct wf_rate *r, __u64 wb, __u64 dt)
+/* The rates a window of wb bytes closed after dt ns adds (the caller alone closes it); first: no window closed before. */
+static __always_inline void wf_rate_close(struct wf_rate *r, __u64 wb, __u64 dt, int first)
 {
 	/* in microseconds, so wb * 1e6 cannot overflow (wb < 2^36, see WF_PENDING_SHIFT) */
 	__u64 inst = wb * 1000000 / (dt / 1000), sm = r->smoothed;
 
-	r->smoothed = r->windows ? sm - (sm >> 3) + (inst >> 3) : inst;
+	r->smoothed = first ? inst : sm - (sm >> 3) + (inst >> 3);
 	if (inst > r->peak)
 		r->peak = inst;
 	r->instant = inst;
@@ -122,8 +122,8 @@ static __always_inline void wf_rate_add(struct wf_rate *r, __u64 now, __u32 len,
 		r->pending = 0;
 		r->bytes += p >> WF_PENDING_SHIFT;
 		r->packets += p & WF_PENDING_PACKETS;
-		wf_rate_close(r, p >> WF_PENDING_SHIFT, dt);
-		r->windows += 1;
+		wf_rate_close(r, p >> WF_PENDING_SHIFT, dt, r->windows == 0);
+		r->windows += 2; /* stays even: user space reads this record under the lock (BPF_F_LOCK) */
 		r->win_start_ns = now;
 	}
 }
@@ -140,9 +140,11 @@ static __always_inline void wf_rate_add(struct wf_rate *r, __u64 now, __u32 len,
  * that CPU takes the pending count (an exchange), adds it to the totals and
  * alone writes the rates. Packets another CPU adds meanwhile count in the next
  * window, so a window's rate may be off by a packet while the totals stay
- * exact; a reader that copies the record while a window closes may see the
- * totals one window short (or over) for that read. Needs BPF atomics
- * (clang -mcpu=v3).
+ * exact. While a window closes, windows is odd (the closer adds 1 before it
+ * takes the pending count and 1 after it wrote the rates): a sequence count,
+ * so that a reader can tell a copy made half-way through a close (its totals a
+ * window short or over) and copy again (wf_rate_read here, WfRateRead in
+ * Wirefisher.Native/Maps). Needs BPF atomics (clang -mcpu=v3).
  */
 static __always_inline void wf_rate_add_shared(struct wf_rate *r, __u64 now, __u32 len, int passed)
 {
@@ -161,11 +163,34 @@ static __always_inline void wf_rate_add_shared(struct wf_rate *r, __u64 now, __u
 	/* start 0: the first packet's CPU has not written it yet; dt < 0: another CPU's later now */
 	if (!start || (__s64)dt < (__s64)WF_WINDOW_NS || __sync_val_compare_and_swap(&r->win_start_ns, start, now) != start)
 		return;
+	__sync_fetch_and_add(&r->windows, 1); /* odd: closing */
 	p = __sync_lock_test_and_set(&r->pending, 0);
 	__sync_fetch_and_add(&r->bytes, p >> WF_PENDING_SHIFT);
 	__sync_fetch_and_add(&r->packets, p & WF_PENDING_PACKETS);
-	wf_rate_close(r, p >> WF_PENDING_SHIFT, dt);
-	__sync_fetch_and_add(&r->windows, 1);
+	wf_rate_close(r, p >> WF_PENDING_SHIFT, dt, *(volatile __u64 *)&r->windows == 1);
+	__sync_fetch_and_add(&r->windows, 1); /* even: closed */
+}
+
+/* r's windows count, read with a full barrier (an atomic add of 0). */
+static __always_inline __u64 wf_rate_seq(struct wf_rate *r)
+{
+	return __sync_fetch_and_add(&r->windows, 0);
+}
+
+/* Copies a record that wf_rate_add_shared updates to *to, not half-way through
+ * a window's close: its windows count even and the same before and after the
+ * copy. Tries three times; 0 if every copy met a close (the last is in *to).
+ * For iterators, not per packet: the atomic reads write the counters' line. */
+static __always_inline int wf_rate_read(struct wf_rate *r, struct wf_rate *to)
+{
+	for (int i = 0; i < 3; i++) {
+		__u64 seq = wf_rate_seq(r);
+
+		*to = *r;
+		if (!(seq & 1) && wf_rate_seq(r) == seq)
+			return 1;
+	}
+	return 0;
 }
 
 static __always_inline void wf_flowstat_add(struct wf_flowstat *f, __u32 dir, __u64 now, __u32 len, int passed)

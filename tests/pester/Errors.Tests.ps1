@@ -166,7 +166,7 @@ Describe 'Environment errors' -Tag Kernel {
         $LASTEXITCODE | Should -Be 0
         $err = { Get-WfFlowRate } | Should -Throw -ErrorId 'GetWfFlowRateStaleState,Wirefisher.Commands.GetWfFlowRateCommand' -PassThru
         $err.CategoryInfo.Category | Should -Be 'InvalidData'
-        $err.Exception.Message | Should -Match 'its structs are of version 1 \(wf_abi; 0: older than 2\), this module.s of 2'
+        $err.Exception.Message | Should -Match "its structs are of version 1 \(wf_abi; 0: older than 2\), this module.s of $([Wirefisher.Native.Abi.AbiConst]::Abi)"
         $err = { Enable-Wirefisher } | Should -Throw -ErrorId 'EnableWirefisherStaleState,Wirefisher.Commands.EnableWirefisherCommand' -PassThru -Because 'it is enabled, but not with this version'
         $err.Exception.Message | Should -Match 'Disable-Wirefisher'
         Remove-Item $pin # as a version before wf_abi left it

@@ -27,7 +27,7 @@ public class FlowRateMathTests
     {
         // 1000 B every 10 ms from t=1 s: the window opened at 1 s closes with the packet at 2 s (101 packets)
         WfRate r = Run(1 * S, 2 * S + 1, 10 * Ms, 1000);
-        Assert.Equal(1UL, r.Windows);
+        Assert.Equal(1UL, r.ClosedWindows);
         Assert.Equal(101_000UL, r.Instant);   // 101 packets in exactly 1 s
         Assert.Equal(r.Instant, r.Smoothed);
         Assert.Equal(r.Instant, r.Peak);
@@ -39,7 +39,7 @@ public class FlowRateMathTests
         WfRate r = Run(1 * S, 2 * S + 1, 10 * Ms, 1000);          // window 1: 101000 B/s
         r = Run(2 * S + 10 * Ms, 3 * S + 1, 10 * Ms, 2000, r);   // window 2: 100 packets of 2000 B in 1 s
         ulong s1 = 101_000, i2 = 200_000;
-        Assert.Equal(2UL, r.Windows);
+        Assert.Equal(2UL, r.ClosedWindows);
         Assert.Equal(i2, r.Instant);
         Assert.Equal((s1 - (s1 >> 3)) + (i2 >> 3), r.Smoothed);
         Assert.Equal(i2, r.Peak);
@@ -87,7 +87,7 @@ public class FlowRateMathTests
         const uint len = 65536;
         ulong packets = 12_500_000_000UL / len;
         for (ulong i = 0; i <= packets; i++) FlowRateMath.Add(ref r, 5 * S + i * S / packets, len);
-        Assert.Equal(1UL, r.Windows);
+        Assert.Equal(1UL, r.ClosedWindows);
         Assert.InRange((double)r.Instant, 12.4e9, 12.6e9);
         Assert.Equal((packets + 1) * len, r.TotalBytes);
     }
@@ -98,7 +98,7 @@ public class FlowRateMathTests
         // bytes and packets of the open window share one word (one atomic add a packet in the kernel)
         WfRate r = Run(1 * S, 2 * S + 1, 10 * Ms, 1000);          // 101 packets, closed at 2 s
         r = Run(2 * S + 10 * Ms, 2 * S + 500 * Ms, 10 * Ms, 65535, r); // 49 more in the open window
-        Assert.Equal(1UL, r.Windows);
+        Assert.Equal(1UL, r.ClosedWindows);
         Assert.Equal(101_000UL, r.Bytes);
         Assert.Equal(101UL, r.Packets);
         Assert.Equal(49UL * 65535, r.WindowBytes);
