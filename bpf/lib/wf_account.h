@@ -143,7 +143,7 @@ static __always_inline void wf_rate_add(struct wf_rate *r, __u64 now, __u32 len,
  * exact. While a window closes, windows is odd (the closer adds 1 before it
  * takes the pending count and 1 after it wrote the rates): a sequence count,
  * so that a reader can tell a copy made half-way through a close (its totals a
- * window short or over) and copy again (wf_rate_read here, WfRateRead in
+ * window short or over) and copy again (wf_rate_read here, ProcRates in
  * Wirefisher.Native/Maps). Needs BPF atomics (clang -mcpu=v3).
  */
 static __always_inline void wf_rate_add_shared(struct wf_rate *r, __u64 now, __u32 len, int passed)
