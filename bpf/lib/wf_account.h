@@ -149,6 +149,7 @@ static __always_inline void wf_rate_add(struct wf_rate *r, __u64 now, __u32 len,
 static __always_inline void wf_rate_add_shared(struct wf_rate *r, __u64 now, __u32 len, int passed)
 {
 	__u64 start, dt, p;
+	int first;
 
 	if (!passed) {
 		__sync_fetch_and_add(&r->dropped_bytes, len);
@@ -163,11 +164,11 @@ static __always_inline void wf_rate_add_shared(struct wf_rate *r, __u64 now, __u
 	/* start 0: the first packet's CPU has not written it yet; dt < 0: another CPU's later now */
 	if (!start || (__s64)dt < (__s64)WF_WINDOW_NS || __sync_val_compare_and_swap(&r->win_start_ns, start, now) != start)
 		return;
-	__sync_fetch_and_add(&r->windows, 1); /* odd: closing */
+	first = __sync_fetch_and_add(&r->windows, 1) == 0; /* odd: closing; 0 before it: no window closed yet */
 	p = __sync_lock_test_and_set(&r->pending, 0);
 	__sync_fetch_and_add(&r->bytes, p >> WF_PENDING_SHIFT);
 	__sync_fetch_and_add(&r->packets, p & WF_PENDING_PACKETS);
-	wf_rate_close(r, p >> WF_PENDING_SHIFT, dt, *(volatile __u64 *)&r->windows == 1);
+	wf_rate_close(r, p >> WF_PENDING_SHIFT, dt, first);
 	__sync_fetch_and_add(&r->windows, 1); /* even: closed */
 }
 
