@@ -117,7 +117,9 @@ static __always_inline void wf_rate_add(struct wf_rate *r, __u64 now, __u32 len,
 	}
 	r->pending += WF_PENDING_ONE(len);
 	dt = now - r->win_start_ns;
-	if (dt >= WF_WINDOW_NS) {
+	/* dt < 0: now was read before the lock, and another CPU's later now closed the window meanwhile
+	 * (as unsigned it would close a second window at once, with an instant rate of 0) */
+	if ((__s64)dt >= (__s64)WF_WINDOW_NS) {
 		p = r->pending;
 		r->pending = 0;
 		r->bytes += p >> WF_PENDING_SHIFT;
