@@ -140,7 +140,8 @@ static __always_inline int wf_handle_rules(struct __sk_buff *skb, __u32 dir, str
 			wf_match_sk(cfg, &ss->match, sk, &o, &w, 1, &m);
 		}
 		if (m.n) {
-			struct wf_ask a = { .tgid = ss->tgid, .dir = dir, .priority = skb->priority, .len = len };
+			struct wf_ask a = { .tgid = ss->tgid, .proc_slot = ss->proc_slot, .dir = dir,
+					    .priority = skb->priority, .len = len };
 
 			if (!o && dir == WF_DIR_EGRESS)
 				o = bpf_sk_storage_get(&WF_MAP_OWNER, sk, 0, 0);

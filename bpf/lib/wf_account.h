@@ -251,7 +251,18 @@ static __always_inline struct wf_flowstat *wf_proc_stats(__u32 *slot, __u32 tgid
 
 	if (p && p->used && p->tgid == tgid)
 		return &p->f;
-	found = wf_proc_slot_new(tgid); /* its first packet, or the slot went with an exited process */
+	if (slot && *slot) {
+		/* The socket had a slot, and it went with its process (wf_proc_forget): what it sends or
+		 * gets after the exit (data still queued when the process ended) counts for no known owner.
+		 * A slot made for the process again would never be freed. */
+		tgid = 0;
+		slot = NULL;
+		idx = 0;
+		p = bpf_map_lookup_elem(&WF_MAP_PROCS, &idx);
+		if (p && p->used && p->tgid == 0)
+			return &p->f;
+	}
+	found = wf_proc_slot_new(tgid); /* its first packet */
 	if (found < 0)
 		return NULL;
 	idx = found;
@@ -262,8 +273,8 @@ static __always_inline struct wf_flowstat *wf_proc_stats(__u32 *slot, __u32 tgid
 }
 
 /* Frees an exited process's slot (tracing: sched_process_exit). A packet of a
- * socket it left behind that comes later finds the slot not its own and gives
- * the process a new one, as before; a new process that takes the slot starts
+ * socket it left behind that comes later finds the slot not its own and counts
+ * for no known owner (wf_proc_stats); a new process that takes the slot starts
  * from zero. */
 static __always_inline void wf_proc_forget(__u32 tgid)
 {

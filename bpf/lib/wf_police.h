@@ -31,17 +31,37 @@ static __always_inline struct wf_state *wf_state_of(__u32 rid)
 	return bpf_map_lookup_elem(&WF_MAP_STATE, &k);
 }
 
-/* The bucket a packet of process tgid charges: the rule's, or the process's own. */
-static __always_inline struct wf_state *wf_bucket_of(__u32 rid, const struct wf_rule *r, __u32 tgid)
-{
-	struct wf_state_key k = { .rule = rid, .tgid = tgid };
-	struct wf_state *s, *fresh;
+/* A packet as its rules' buckets see it. */
+struct wf_ask {
+	__u64 now;
+	__u32 tgid;     /* its owner, for WF_RULE_PER_PROCESS buckets */
+	__u32 proc_slot; /* its socket's wf_sockstat.proc_slot: 1 + its owner's wf_procs slot, 0 = none yet */
+	__u32 dir;
+	__u32 priority; /* skb->priority: which htb class it came through */
+	__u32 len;      /* payload bytes */
+	int paced;      /* its TCP sender is paced */
+	int passed;     /* (charge) every rule let it pass */
+};
 
-	if (!(r->flags & WF_RULE_PER_PROCESS) || !tgid)
+/* The bucket a packet charges: the rule's, or its owner's own (WF_RULE_PER_PROCESS). */
+static __always_inline struct wf_state *wf_bucket_of(__u32 rid, const struct wf_rule *r, const struct wf_ask *a)
+{
+	struct wf_state_key k = { .rule = rid, .tgid = a->tgid };
+	__u32 idx = a->proc_slot - 1;
+	struct wf_state *s, *fresh;
+	struct wf_proc *p;
+
+	if (!(r->flags & WF_RULE_PER_PROCESS) || !a->tgid)
 		return wf_state_of(rid);
 	s = bpf_map_lookup_elem(&WF_MAP_PSTATE, &k);
 	if (s)
 		return s;
+	/* The owner's slot went with it (lib/wf_account.h, wf_proc_stats): its bucket went too
+	 * (wf_proc_exit), and one made again would never be freed. Data still queued when it ended
+	 * charges the rule's bucket, as a packet of no known owner does. */
+	p = a->proc_slot ? bpf_map_lookup_elem(&WF_MAP_PROCS, &idx) : NULL;
+	if (a->proc_slot && !(p && p->used && p->tgid == a->tgid))
+		return wf_state_of(rid);
 	fresh = wf_scratch_zeroed();
 	if (!fresh)
 		return NULL;
@@ -113,17 +133,6 @@ static __always_inline __u32 wf_via(const struct wf_rule *r, __u32 dir, int pace
 	return paced ? WF_VIA_PACED : WF_VIA_BUCKET;
 }
 
-/* A packet as its rules' buckets see it. */
-struct wf_ask {
-	__u64 now;
-	__u32 tgid;     /* its owner, for WF_RULE_PER_PROCESS buckets */
-	__u32 dir;
-	__u32 priority; /* skb->priority: which htb class it came through */
-	__u32 len;      /* payload bytes */
-	int paced;      /* its TCP sender is paced */
-	int passed;     /* (charge) every rule let it pass */
-};
-
 /* One rule's answer for a packet: 0 if it holds nothing back (gone, pending,
  * no bucket), else its WF_* verdict + 1. A global function: the verifier
  * checks it once, not once per rule a packet may match. */
@@ -133,7 +142,7 @@ __noinline int wf_rule_ask(__u32 rid, const struct wf_ask *a)
 	struct wf_state *s;
 	int v;
 
-	if (!a || !r || (r->flags & WF_RULE_PENDING) || !(s = wf_bucket_of(rid, r, a->tgid)))
+	if (!a || !r || (r->flags & WF_RULE_PENDING) || !(s = wf_bucket_of(rid, r, a)))
 		return 0;
 	bpf_spin_lock(&s->lock);
 	v = wf_verdict(r, s, a->now, wf_via(r, a->dir, a->paced, a->priority));
@@ -147,7 +156,7 @@ __noinline int wf_rule_charge(__u32 rid, const struct wf_ask *a)
 	struct wf_rule *r = bpf_map_lookup_elem(&WF_MAP_RULES, &rid);
 	struct wf_state *s;
 
-	if (!a || !r || !(s = wf_bucket_of(rid, r, a->tgid)))
+	if (!a || !r || !(s = wf_bucket_of(rid, r, a)))
 		return 0;
 	bpf_spin_lock(&s->lock);
 	wf_charge(r, s, a->now, a->len, wf_via(r, a->dir, a->paced, a->priority), a->passed);
@@ -163,7 +172,7 @@ __noinline int wf_rule_police(__u32 rid, const struct wf_ask *a)
 	__u32 via;
 	int v;
 
-	if (!a || !r || (r->flags & WF_RULE_PENDING) || !(s = wf_bucket_of(rid, r, a->tgid)))
+	if (!a || !r || (r->flags & WF_RULE_PENDING) || !(s = wf_bucket_of(rid, r, a)))
 		return 0;
 	via = wf_via(r, a->dir, a->paced, a->priority);
 	bpf_spin_lock(&s->lock);

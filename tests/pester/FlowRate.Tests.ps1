@@ -115,6 +115,46 @@ Describe 'Per-process counters in the kernel (wf_procs slots)' -Tag Kernel {
             Stop-WfTrafficPair $b
         }
     }
+
+    It 'data a process left queued when it ended makes it no slot or bucket again' {
+        # bash opens the socket (its owner) and head writes into it until the unread receive buffer
+        # and the send buffer are full; both are killed, the receiver then reads, and the orphaned
+        # socket sends the rest after its owner's exit freed its slot and per-process bucket
+        # (wf_proc_exit). Nothing would free a slot or bucket made for it again.
+        Enable-Wirefisher
+        $rule = Set-WfLimit -ProcessName bash -PerProcess -Rate 1GB -Direction Egress -Name wforphan -PassThru
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        $client = $null
+        $bash = $null
+        try {
+            $port = $listener.LocalEndpoint.Port
+            $bash = Start-Process bash -ArgumentList "-c `"exec 3<>/dev/tcp/127.0.0.1/$port; head -c 20000000 /dev/zero >&3`"" -PassThru
+            $client = $listener.AcceptTcpClient()
+            Start-Sleep -Milliseconds 700
+            $pstate = @(bpftool -j map dump pinned /sys/fs/bpf/wirefisher/wf_pstate | ConvertFrom-Json | ForEach-Object { $_.formatted.key })
+            Get-SlottedTgid | Should -Contain $bash.Id
+            $pstate | Where-Object { $_.rule -eq $rule.Id -and $_.tgid -eq $bash.Id } | Should -Not -BeNullOrEmpty
+            $head = pgrep -P $bash.Id
+            kill -9 $bash.Id $head
+            $bash.WaitForExit(5000) | Should -BeTrue
+            Start-Sleep -Milliseconds 300
+            $stream = $client.GetStream()
+            $buf = [byte[]]::new(65536)
+            $got = 0
+            while (($n = $stream.Read($buf, 0, $buf.Length)) -gt 0) { $got += $n }
+            $got | Should -BeGreaterThan 1MB # what was still queued: the orphan sent it
+            Start-Sleep -Milliseconds 300
+            Get-SlottedTgid | Should -Not -Contain $bash.Id
+            $pstate = @(bpftool -j map dump pinned /sys/fs/bpf/wirefisher/wf_pstate | ConvertFrom-Json | ForEach-Object { $_.formatted.key })
+            $pstate | Where-Object { $_.tgid -eq $bash.Id } | Should -BeNullOrEmpty
+        } finally {
+            if ($client) { $client.Close() }
+            $listener.Stop()
+            if ($bash -and -not $bash.HasExited) { kill -9 $bash.Id }
+            Remove-WfLimit -Name wforphan -ErrorAction SilentlyContinue
+        }
+    }
 }
 
 Describe 'Sockets whose owner became known after their first packet' -Tag Kernel {
