@@ -60,6 +60,13 @@ Describe 'Show-WfFlowRate' -Tag Kernel {
         $out | ForEach-Object { $_.Length | Should -BeLessOrEqual 80 }
     }
 
+    It 'shows the flows of every process piped in, not only the last one''s' {
+        $pids = @($pair.Receiver.Pid, $pair.Sender.Pid | Sort-Object)
+        $out = @(& $dotnet "$PSHOME/pwsh.dll" -NoProfile -NonInteractive -Command "$import; Get-Process -Id $($pids -join ',') | Show-WfFlowRate -Top 10 -Count 1")
+        $shown = @($out | Where-Object { $_ -match '^\s*\d+ \S' } | ForEach-Object { [int]($_ -replace '^\s*(\d+) .*$', '$1') } | Sort-Object -Unique)
+        $shown | Should -Be $pids -Because ($out -join "`n")
+    }
+
     It 'refuses -By <_> (InvalidArgument), naming what to use instead' -ForEach @('Cgroup', 'Interface') {
         $err = { Show-WfFlowRate -By $_ -Count 1 } | Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'ShowWfFlowRateInvalidGrouping,*'
