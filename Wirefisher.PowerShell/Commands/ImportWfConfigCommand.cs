@@ -43,9 +43,7 @@ public sealed class ImportWfConfigCommand : WfCmdlet
     protected override void EndProcessing()
     {
         string name = ParameterSetName == "Path" ? GetUnresolvedProviderPathFromPSPath(Path) : "(pipeline)";
-        string text = ParameterSetName == "Path"
-            ? Run(() => File.ReadAllText(name), "FileNotFound", name)
-            : string.Join('\n', _lines);
+        string text = ParameterSetName == "Path" ? ReadFile(name) : string.Join('\n', _lines);
         ConfigDocument doc;
         try
         {
@@ -77,6 +75,38 @@ public sealed class ImportWfConfigCommand : WfCmdlet
                 return 0;
             });
         if (PassThru) WriteObject(Run(() => RuleService.Get(queues: false, congestion: true), "ReadFailed"), enumerateCollection: true);
+    }
+
+    /// <summary>
+    /// The file's text. A missing file is ObjectNotFound (FileNotFound); one that is there but
+    /// cannot be read has its own id (FileReadFailed: ReadFailed is -PassThru's, reading the rules).
+    /// </summary>
+    private string ReadFile(string name)
+    {
+        try
+        {
+            return File.ReadAllText(name);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            string? dir = System.IO.Path.GetDirectoryName(name);
+            string where = e is DirectoryNotFoundException && dir is not null ? $": its folder '{dir}' does not exist either" : "";
+            Fail($"There is no rule file '{name}'{where}. Check the path (Test-Path '{name}'), or pipe the file's text in: Get-Content <file> | Import-WfConfig.",
+                "FileNotFound", ErrorCategory.ObjectNotFound, name);
+        }
+        catch (UnauthorizedAccessException) when (Directory.Exists(name)) // .NET on Linux says "access denied" for a folder
+        {
+            Fail($"'{name}' is a folder, not a rule file. Give the path of the file in it (Get-ChildItem '{name}' -Filter *.yaml).",
+                "FileReadFailed", ErrorCategory.InvalidArgument, name);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            var category = e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.ReadError;
+            string hint = e is UnauthorizedAccessException ? $" Check its permissions (ls -l '{name}')." : "";
+            ThrowTerminatingError(new ErrorRecord(new IOException($"The rule file '{name}' cannot be read: {e.Message}{hint}", e),
+                "ImportWfConfigFileReadFailed", category, name));
+        }
+        return ""; // not reached: each catch stops the command
     }
 
     private static string Describe(LimitRequest q) =>

@@ -229,6 +229,37 @@ Describe 'Wirefisher''s own form' -Tag Kernel {
     }
 }
 
+Describe 'Import-WfConfig -Path that cannot be read' -Tag Kernel {
+    # after 'Wirefisher''s own form', whose AfterAll disabled Wirefisher: a failed import enables nothing
+    It 'a missing <What> is ObjectNotFound (FileNotFound), naming the path and Get-Content | Import-WfConfig' -ForEach @(
+        @{ What = 'file'; Rel = 'nosuch.yaml' }
+        @{ What = 'folder'; Rel = 'nosuchdir/rules.yaml' }
+    ) {
+        $file = Join-Path $dir $Rel
+        $err = { Import-WfConfig -Path $file } | Should -Throw -ErrorId 'ImportWfConfigFileNotFound,Wirefisher.Commands.ImportWfConfigCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err.TargetObject | Should -Be $file
+        $err.Exception.Message | Should -Match ([regex]::Escape($file))
+        $err.Exception.Message | Should -Match 'Get-Content .* \| Import-WfConfig'
+        (Get-WfStatus).Enabled | Should -BeFalse
+    }
+
+    It 'a folder is InvalidArgument (FileReadFailed), not PermissionDenied' {
+        $err = { Import-WfConfig -Path $dir } | Should -Throw -ErrorId 'ImportWfConfigFileReadFailed,Wirefisher.Commands.ImportWfConfigCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception.Message | Should -Match 'is a folder'
+    }
+
+    It 'a file that is there but cannot be read is <Category> (FileReadFailed), not FileNotFound' -ForEach @(
+        @{ File = '/proc/sys/vm/compact_memory'; Category = 'PermissionDenied' }   # mode 0200: even root may not read it
+        @{ File = '/proc/self/mem'; Category = 'ReadError' }                       # reading offset 0 is EIO
+    ) {
+        $err = { Import-WfConfig -Path $File } | Should -Throw -ErrorId 'ImportWfConfigFileReadFailed,Wirefisher.Commands.ImportWfConfigCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be $Category
+        $err.Exception.Message | Should -Match ([regex]::Escape($File))
+    }
+}
+
 Describe 'The congestion-control switch' -Tag Kernel {
     AfterEach { Get-WfCongestionControl | Remove-WfCongestionControl; Get-WfLimit | Remove-WfLimit }
 
