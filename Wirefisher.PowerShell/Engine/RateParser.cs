@@ -54,7 +54,19 @@ public static class RateParser
         if (m.Success)
         {
             double n = double.Parse(m.Groups["n"].Value, CultureInfo.InvariantCulture);
-            return m.Groups["u"].Value.ToLowerInvariant() switch
+            string unit = m.Groups["u"].Value.ToLowerInvariant();
+            double ticks = unit switch
+            {
+                "ms" => TimeSpan.TicksPerMillisecond,
+                "s" => TimeSpan.TicksPerSecond,
+                "m" => TimeSpan.TicksPerMinute,
+                _ => TimeSpan.TicksPerHour,
+            };
+            // TimeSpan.FromHours and the rest throw OverflowException past what a TimeSpan holds
+            // (the same product, against long.MaxValue), which the callers' checks do not catch
+            if (!(n * ticks < long.MaxValue))
+                throw new FormatException($"'{text}' is too long a time: at most {Math.Floor(TimeSpan.MaxValue.TotalHours)}h ({TimeSpan.MaxValue.Days} days) can be written, and a limit's time scale is at most {RuleService.MaxTimeScale.TotalHours}h, an -Interval at most 24h.");
+            return unit switch
             {
                 "ms" => TimeSpan.FromMilliseconds(n),
                 "s" => TimeSpan.FromSeconds(n),

@@ -21,7 +21,7 @@ Describe 'Set-WfLimit rejects bad input' -Tag Kernel {
         try { Set-WfLimit -Pid $PID -Rate $_ } catch { $_.CategoryInfo.Category | Should -Be 'InvalidArgument'; $_.Exception.Message | Should -Match 'rate' }
     }
 
-    It 'time scale <_> is InvalidArgument' -ForEach @(0, '0s', 'soon', '2h', 1e30, [double]::NaN) {
+    It 'time scale <_> is InvalidArgument' -ForEach @(0, '0s', 'soon', '2h', 1e30, [double]::NaN, '300000000h') {
         { Set-WfLimit -Pid $PID -Rate 1MB -TimeScale $_ } | Should -Throw -ErrorId 'SetWfLimitInvalidTimeScale,Wirefisher.Commands.SetWfLimitCommand'
     }
 

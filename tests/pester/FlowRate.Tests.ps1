@@ -237,7 +237,7 @@ Describe 'Watch-WfFlowRate' -Tag Kernel {
         $piped | Should -HaveCount 1 -Because "only the count comes out: $($piped -join ' | ')"
     }
 
-    It 'rejects the interval <_> before the first snapshot' -ForEach @('soon', '10ms', [timespan]::MaxValue, [double]::NaN) {
+    It 'rejects the interval <_> before the first snapshot' -ForEach @('soon', '10ms', [timespan]::MaxValue, [double]::NaN, '300000000h') {
         $script:out = $null
         { $script:out = Watch-WfFlowRate -Count 2 -Interval $_ } | Should -Throw -ErrorId 'WatchWfFlowRateInvalidInterval,Wirefisher.Commands.WatchWfFlowRateCommand'
         $script:out | Should -BeNullOrEmpty

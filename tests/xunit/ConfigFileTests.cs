@@ -696,6 +696,14 @@ public class ConfigFileTests
             """, 4, 16, new[] { "rules[0]: TimeScale is '2h'", "at most 1 hour" }
         },
         {
+            "time scale past what a TimeSpan holds", """
+            rules:
+              - Pid: 1
+                Rate: 1M
+                TimeScale: 300000000h
+            """, 4, 16, new[] { "rules[0]: TimeScale is '300000000h'" }
+        },
+        {
             "time scale that is no time", """
             eth_module:
               eth_rule:

@@ -50,6 +50,28 @@ public class RateParserTests
     public void RejectsNonTimeScales(string text) => Assert.Throws<FormatException>(() => RateParser.ParseTimeSpan(text));
 
     [Theory]
+    [InlineData("300000000h")]
+    [InlineData("256204779h")]          // the first whole hour past TimeSpan.MaxValue
+    [InlineData("9999999999999999m")]
+    [InlineData("922337203686s")]
+    [InlineData("922337203685478ms")]
+    public void RejectsTimesPastWhatATimeSpanHolds(string text) // FormatException, which callers turn into their error, not OverflowException
+    {
+        var e = Assert.Throws<FormatException>(() => RateParser.ParseTimeSpan(text));
+        Assert.Contains("256204778h", e.Message);
+        Assert.Contains(text, e.Message);
+        Assert.Throws<FormatException>(() => RateParser.TimeSpanFrom(text));
+    }
+
+    [Fact]
+    public void RejectsTimesOfMoreDigitsThanADoubleHolds() =>
+        Assert.Throws<FormatException>(() => RateParser.ParseTimeSpan(new string('9', 400) + "s")); // parses as infinity
+
+    [Fact]
+    public void TakesTheLongestWholeHourATimeSpanHolds() =>
+        Assert.Equal(TimeSpan.FromHours(256204778), RateParser.ParseTimeSpan("256204778h"));
+
+    [Theory]
     [InlineData(1048576, "1 MiB/s")]
     [InlineData(1572864, "1.5 MiB/s")]
     [InlineData(512, "512 B/s")]
