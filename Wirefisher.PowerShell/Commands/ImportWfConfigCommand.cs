@@ -13,14 +13,23 @@ namespace Wirefisher.Commands;
 /// original wirefisher's config.yaml or Wirefisher's own form): every rule is
 /// checked before any is applied, and a broken file changes nothing.
 /// </summary>
-[Cmdlet(VerbsData.Import, "WfConfig", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Path")]
+// the default set is Text: with Path the default, PowerShell settles on it before binding piped
+// strings, and they fail, since Path takes pipeline input by property name too
+[Cmdlet(VerbsData.Import, "WfConfig", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Text")]
 [OutputType(typeof(RateRule))]
 public sealed class ImportWfConfigCommand : WfCmdlet
 {
     private readonly List<string> _lines = new();
+    private readonly List<string> _paths = new(); // every -Path piped in: more than one is refused
+    private bool _input;                          // false when an empty pipeline brought nothing
 
-    /// <summary>The file (text from the pipeline goes to -InputObject: Get-Content rules.yaml | Import-WfConfig).</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Path")]
+    /// <summary>
+    /// The file; a FileInfo from the pipeline (Get-Item rules.yaml | Import-WfConfig) binds by its
+    /// FullName or PSPath. Piped strings still go to -InputObject, even Get-Content's lines, which
+    /// carry a PSPath: binding them as they are comes before binding by property name.
+    /// </summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Path", ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName", "PSPath")]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
@@ -37,12 +46,26 @@ public sealed class ImportWfConfigCommand : WfCmdlet
 
     protected override void ProcessRecord()
     {
+        _input = true;
         if (ParameterSetName == "Text") _lines.AddRange(InputObject);
+        else
+        {
+            string path = GetUnresolvedProviderPathFromPSPath(Path);
+            if (!_paths.Contains(path)) _paths.Add(path);
+        }
     }
 
     protected override void EndProcessing()
     {
-        string name = ParameterSetName == "Path" ? GetUnresolvedProviderPathFromPSPath(Path) : "(pipeline)";
+        // an empty pipeline (Get-ChildItem *.yml | Import-WfConfig, with no such file) is not an empty file
+        if (!_input)
+            Fail("Nothing came from the pipeline, so there is no file to import. Give -Path, or pipe the file (Get-Item rules.yaml | Import-WfConfig) or its text (Get-Content rules.yaml | Import-WfConfig).",
+                "NoInput", ErrorCategory.InvalidArgument, null);
+        // the rules in force become those of the file, so a second file would only replace the first
+        if (_paths.Count > 1)
+            Fail($"Import-WfConfig imports one file, and {_paths.Count} came: {string.Join(", ", _paths)}. The rules in force become those of the file, so put the rules of all of them in one file and import that.",
+                "TooManyFiles", ErrorCategory.InvalidArgument, _paths);
+        string name = ParameterSetName == "Path" ? _paths[0] : "(pipeline)";
         string text = ParameterSetName == "Path" ? ReadFile(name) : string.Join('\n', _lines);
         ConfigDocument doc;
         try

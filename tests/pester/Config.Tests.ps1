@@ -187,6 +187,8 @@ Describe 'Wirefisher''s own form' -Tag Kernel {
         Get-WfLimit | Sort-Object Id | ForEach-Object { "$($_.Id) $($_.Created.Ticks)" } | Should -Be $before
         Get-Content $file | Import-WfConfig   # the same from the pipeline
         Get-WfLimit | Sort-Object Id | ForEach-Object { "$($_.Id) $($_.Created.Ticks)" } | Should -Be $before
+        Get-Item $file | Import-WfConfig      # the file itself, bound to -Path by its FullName
+        Get-WfLimit | Sort-Object Id | ForEach-Object { "$($_.Id) $($_.Created.Ticks)" } | Should -Be $before
     }
 
     It 'makes the rules in force those of the file: a rule the file lacks goes, -WhatIf changes nothing' {
@@ -257,6 +259,44 @@ Describe 'Import-WfConfig -Path that cannot be read' -Tag Kernel {
         $err = { Import-WfConfig -Path $File } | Should -Throw -ErrorId 'ImportWfConfigFileReadFailed,Wirefisher.Commands.ImportWfConfigCommand' -PassThru
         $err.CategoryInfo.Category | Should -Be $Category
         $err.Exception.Message | Should -Match ([regex]::Escape($File))
+    }
+}
+
+Describe 'What Import-WfConfig binds from the pipeline' -Tag Kernel {
+    # each case stops at the file (FileNotFound) or the parser (InvalidFile), whose error names what was bound
+    BeforeAll {
+        $script:broken = Join-Path $dir 'bind-broken.yaml'
+        "rules:`n  - Name: x`n    Rate: 1MB: 2MB" | Set-Content $broken
+    }
+
+    It 'a file (<What>) binds to -Path, by its FullName or PSPath' -ForEach @(
+        @{ What = 'Get-Item'; Item = { Get-Item $broken }; Named = { $broken } }
+        @{ What = 'a FileInfo of a missing file'; Item = { [IO.FileInfo](Join-Path $dir 'bind-nosuch.yaml') }; Named = { Join-Path $dir 'bind-nosuch.yaml' } }
+        @{ What = 'an object with only a PSPath'; Item = { [pscustomobject]@{ PSPath = "Microsoft.PowerShell.Core\FileSystem::$(Join-Path $dir 'bind-nosuch.yaml')" } }; Named = { Join-Path $dir 'bind-nosuch.yaml' } }
+    ) {
+        $err = { & $Item | Import-WfConfig } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'ImportWfConfig*File*'
+        $err.TargetObject | Should -Be (& $Named)
+    }
+
+    It 'text (<What>) binds to -InputObject, even Get-Content''s lines, which carry a PSPath' -ForEach @(
+        @{ What = 'Get-Content'; Text = { Get-Content $broken } }
+        @{ What = 'Get-Content -Raw'; Text = { Get-Content $broken -Raw } }
+        @{ What = 'a string'; Text = { "rules:`n  - Name: x`n    Rate: 1MB: 2MB" } }
+    ) {
+        $err = { & $Text | Import-WfConfig } | Should -Throw -ErrorId 'ImportWfConfigInvalidFile,Wirefisher.Commands.ImportWfConfigCommand' -PassThru
+        $err.Exception.Message | Should -BeLike '(pipeline):3:*'
+    }
+
+    It 'two files piped in are InvalidArgument (TooManyFiles): the second would only replace the first' {
+        Copy-Item $broken (Join-Path $dir 'bind-broken2.yaml')
+        $err = { Get-ChildItem $dir -Filter 'bind-broken*.yaml' | Import-WfConfig } | Should -Throw -ErrorId 'ImportWfConfigTooManyFiles,Wirefisher.Commands.ImportWfConfigCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+    }
+
+    It 'an empty pipeline is InvalidArgument (NoInput), not an empty file' {
+        $err = { Get-ChildItem $dir -Filter 'bind-nosuch*.yaml' | Import-WfConfig } | Should -Throw -ErrorId 'ImportWfConfigNoInput,Wirefisher.Commands.ImportWfConfigCommand' -PassThru
+        $err.Exception.Message | Should -Match 'Get-Item'
     }
 }
 
