@@ -61,6 +61,16 @@ public static class RuleService
         public string Key => (IsCongestion ? "cc/" : "") + Target.Identity;
     }
 
+    /// <summary>What to say when a rule's name is another's: one of this same call, or one in force (a limit, or a congestion-control rule, which Remove-WfLimit does not list).</summary>
+    private static string NameTaken(string name, uint dir, bool sameCall, bool congestion)
+    {
+        string d = dir == AbiConst.DirEgress ? "egress" : "ingress";
+        if (sameCall)
+            return $"Two {d} rules of this command would both be named '{name}'. Give each its own -Name, or leave -Name out so that each gets one of its own.";
+        string remove = congestion ? "Remove-WfCongestionControl" : "Remove-WfLimit";
+        return $"Another {d} {(congestion ? "congestion-control rule" : "rule")} is named '{name}'. Choose another -Name, or remove that rule first ({remove} -Name '{name}').";
+    }
+
     internal static List<Loaded> Load(RuleStore store, MatchIndex index, bool withState)
     {
         var tuples = index.Tuples().GroupBy(t => t.Rule).ToDictionary(g => g.Key, g => (IReadOnlyList<WfTupleRule>)g.ToList());
@@ -100,7 +110,7 @@ public static class RuleService
                 WfRule r = Build(q, dir, before, connections, classes);
                 string name = q.Name ?? (before is { } bf ? bf.GetName() : UniqueName((q.IsCongestion ? "cc-" : "") + q.Target.DefaultName(), dir, byName));
                 if (byName.TryGetValue((name.ToLowerInvariant(), dir), out uint other) && other != id)
-                    throw new RuleNameTakenException($"Another {(dir == AbiConst.DirEgress ? "egress" : "ingress")} rule is named '{name}'. Choose another -Name, or remove that rule first (Remove-WfLimit -Name '{name}').");
+                    throw new RuleNameTakenException(NameTaken(name, dir, plan.Any(p => p.Id == other), rules.FirstOrDefault(l => l.Id == other)?.IsCongestion == true));
                 byName[(name.ToLowerInvariant(), dir)] = id;
                 r.SetName(name);
                 plan.Add((id, r, q.Target, before));

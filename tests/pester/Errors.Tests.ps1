@@ -97,9 +97,23 @@ Describe 'Set-WfLimit rejects bad targets, applying nothing' -Tag Kernel {
             $err = { Set-WfLimit -ProcessName wf-other -Rate 2MB -Name taken -Direction Egress } |
                 Should -Throw -ErrorId 'SetWfLimitNameTaken,Wirefisher.Commands.SetWfLimitCommand' -PassThru
             $err.CategoryInfo.Category | Should -Be 'ResourceExists'
+            $err.Exception.Message | Should -Match "Remove-WfLimit -Name 'taken'"
             (Get-WfLimit -Name taken).Kind | Should -Be 'Process'
             (Get-WfLimit -Name taken).Rate | Should -Be 1MB
         } finally { Remove-WfLimit -Name taken }
+    }
+
+    It 'a name a congestion-control rule has says which command removes that rule' {
+        # Remove-WfLimit does not list congestion-control rules, so it could not remove this one
+        Set-WfCongestionControl -Pid $PID -Algorithm cubic -Name cctaken
+        try {
+            $err = { Set-WfLimit -ProcessName wf-other -Rate 2MB -Name cctaken -Direction Egress } |
+                Should -Throw -ErrorId 'SetWfLimitNameTaken,Wirefisher.Commands.SetWfLimitCommand' -PassThru
+            $err.Exception.Message | Should -Match "congestion-control rule is named 'cctaken'.*Remove-WfCongestionControl -Name 'cctaken'"
+            $err = { Set-WfCongestionControl -Pid $PID, 1 -Algorithm cubic -Name ccboth } |
+                Should -Throw -ErrorId 'SetWfCongestionControlNameTaken,Wirefisher.Commands.SetWfCongestionControlCommand' -PassThru
+            $err.Exception.Message | Should -Match "Two egress rules of this command would both be named 'ccboth'"
+        } finally { Remove-WfCongestionControl -Name cctaken -ErrorAction SilentlyContinue }
     }
 }
 
