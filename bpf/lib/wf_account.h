@@ -64,28 +64,6 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } WF_MAP_PSLOTS SEC(".maps");
 
-/* Room to build a new map entry in, zeroed on each use: the BPF stack is too
- * small for it. Raw bytes, since a per-CPU map cannot hold a lock's type. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, 256);
-} wf_scratch SEC(".maps");
-
-_Static_assert(sizeof(struct wf_flowstat) <= 256 && sizeof(struct wf_state) <= 256 && sizeof(struct wf_owner) <= 256, "wf_scratch is too small");
-
-static __always_inline void *wf_scratch_zeroed(void)
-{
-	__u32 zero = 0;
-	__u64 *p = bpf_map_lookup_elem(&wf_scratch, &zero);
-
-	if (p)
-		for (int i = 0; i < 256 / 8; i++)
-			p[i] = 0;
-	return p;
-}
-
 /* Counts a packet of len bytes into the open window's pending count (struct wf_rate). */
 #define WF_PENDING_ONE(len) (((__u64)(len) << WF_PENDING_SHIFT) | 1)
 

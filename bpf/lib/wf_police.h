@@ -48,7 +48,8 @@ static __always_inline struct wf_state *wf_bucket_of(__u32 rid, const struct wf_
 {
 	struct wf_state_key k = { .rule = rid, .tgid = a->tgid };
 	__u32 idx = a->proc_slot - 1;
-	struct wf_state *s, *fresh;
+	struct wf_state *s, fresh = {}; /* on the stack: a per-CPU buffer could be rewritten meanwhile
+					 * by a packet program that interrupts this one (a softirq) */
 	struct wf_proc *p;
 
 	if (!(r->flags & WF_RULE_PER_PROCESS) || !a->tgid)
@@ -62,11 +63,8 @@ static __always_inline struct wf_state *wf_bucket_of(__u32 rid, const struct wf_
 	p = a->proc_slot ? bpf_map_lookup_elem(&WF_MAP_PROCS, &idx) : NULL;
 	if (a->proc_slot && !(p && p->used && p->tgid == a->tgid))
 		return wf_state_of(rid);
-	fresh = wf_scratch_zeroed();
-	if (!fresh)
-		return NULL;
-	fresh->tat_ns = bpf_ktime_get_ns() + r->burst_ns; /* starts empty, as a new rule's */
-	bpf_map_update_elem(&WF_MAP_PSTATE, &k, fresh, BPF_NOEXIST);
+	fresh.tat_ns = bpf_ktime_get_ns() + r->burst_ns; /* starts empty, as a new rule's */
+	bpf_map_update_elem(&WF_MAP_PSTATE, &k, &fresh, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&WF_MAP_PSTATE, &k);
 }
 
