@@ -207,8 +207,6 @@ static __always_inline int wf_iter_note(struct bpf_iter__task_file *ctx, int cla
 {
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;
-	struct wf_owner o = {}; /* on the stack: a per-CPU buffer could be rewritten meanwhile by a
-				 * packet program on this CPU (a softirq), or a preempting task */
 	struct socket *sock;
 	struct sock *sk;
 	__u16 family, proto;
@@ -224,11 +222,17 @@ static __always_inline int wf_iter_note(struct bpf_iter__task_file *ctx, int cla
 	proto = BPF_CORE_READ(sk, sk_protocol);
 	if ((family != 2 && family != 10) || (proto != WF_IPPROTO_TCP && proto != WF_IPPROTO_UDP))
 		return 0;
-	wf_owner_from_task(&o, task);
-	o.cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
-	o.flags = claim ? WF_OWNER_CLAIM : 0;
 	ino = BPF_CORE_READ(file, f_inode, i_ino);
-	bpf_map_update_elem(&WF_MAP_SEEDS, &ino, &o, claim ? BPF_ANY : BPF_NOEXIST);
+	{
+		/* on the stack: a per-CPU buffer could be rewritten meanwhile by a packet program on
+		 * this CPU (a softirq), or by a task that preempts this one */
+		struct wf_owner o = {};
+
+		wf_owner_from_task(&o, task);
+		o.cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+		o.flags = claim ? WF_OWNER_CLAIM : 0;
+		bpf_map_update_elem(&WF_MAP_SEEDS, &ino, &o, claim ? BPF_ANY : BPF_NOEXIST);
+	}
 	return 0;
 }
 

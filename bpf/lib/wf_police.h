@@ -43,13 +43,26 @@ struct wf_ask {
 	int passed;     /* (charge) every rule let it pass */
 };
 
+/* Makes a process's own bucket of a rule (key k), empty as a new rule's. Built on the stack: a
+ * per-CPU buffer could be rewritten meanwhile by a packet program that interrupts this one (a
+ * softirq). Not inlined, so that only a packet that makes a bucket zeroes its 128 bytes. */
+static __noinline struct wf_state *wf_bucket_new(const struct wf_state_key *k, __u64 burst_ns)
+{
+	struct wf_state fresh = {};
+
+	if (!k)
+		return NULL;
+	fresh.tat_ns = bpf_ktime_get_ns() + burst_ns;
+	bpf_map_update_elem(&WF_MAP_PSTATE, k, &fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&WF_MAP_PSTATE, k);
+}
+
 /* The bucket a packet charges: the rule's, or its owner's own (WF_RULE_PER_PROCESS). */
 static __always_inline struct wf_state *wf_bucket_of(__u32 rid, const struct wf_rule *r, const struct wf_ask *a)
 {
 	struct wf_state_key k = { .rule = rid, .tgid = a->tgid };
 	__u32 idx = a->proc_slot - 1;
-	struct wf_state *s, fresh = {}; /* on the stack: a per-CPU buffer could be rewritten meanwhile
-					 * by a packet program that interrupts this one (a softirq) */
+	struct wf_state *s;
 	struct wf_proc *p;
 
 	if (!(r->flags & WF_RULE_PER_PROCESS) || !a->tgid)
@@ -63,9 +76,7 @@ static __always_inline struct wf_state *wf_bucket_of(__u32 rid, const struct wf_
 	p = a->proc_slot ? bpf_map_lookup_elem(&WF_MAP_PROCS, &idx) : NULL;
 	if (a->proc_slot && !(p && p->used && p->tgid == a->tgid))
 		return wf_state_of(rid);
-	fresh.tat_ns = bpf_ktime_get_ns() + r->burst_ns; /* starts empty, as a new rule's */
-	bpf_map_update_elem(&WF_MAP_PSTATE, &k, &fresh, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&WF_MAP_PSTATE, &k);
+	return wf_bucket_new(&k, r->burst_ns);
 }
 
 #define WF_DROP    0
