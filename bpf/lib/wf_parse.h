@@ -6,6 +6,14 @@
 #define WF_IPPROTO_TCP 6
 #define WF_IPPROTO_UDP 17
 
+/* IPv6 extension headers walked to reach TCP or UDP: hop-by-hop (0), routing (43) and
+ * destination options (60), each (1 + its second byte) * 8 bytes long; at most WF_IP6_EXTS. */
+#define WF_IP6_EXTS 4
+static __always_inline int wf_ip6_ext(__u8 nexthdr)
+{
+	return nexthdr == 0 || nexthdr == 43 || nexthdr == 60;
+}
+
 /* Fills t from one end's addresses and ports; reverse = as the other end sees it.
  * IPv4-mapped IPv6 addresses become IPv4, so both ends agree. */
 static __always_inline int wf_tuple_fill(struct wf_tuple *t, __u32 family, __u32 *la, __u32 *ra,
@@ -92,7 +100,8 @@ static __always_inline void wf_tuple_of_pkt(struct wf_tuple *t, __u32 dir, __u32
 }
 
 /* The same as wf_parse_skb, with bpf_skb_load_bytes: for headers that are not
- * all in the packet's linear part. */
+ * all in the packet's linear part, and for IPv6 extension headers (rare: the
+ * fast path leaves them here). */
 static __noinline __u32 wf_parse_skb_slow(struct __sk_buff *skb, __u32 dir, struct wf_tuple *t, __u32 *proto)
 {
 	__u32 len = skb->len, l3, l4, src[4] = {}, dst[4] = {}, family;
@@ -119,6 +128,14 @@ static __noinline __u32 wf_parse_skb_slow(struct __sk_buff *skb, __u32 dir, stru
 			return len;
 		l3 = 40;
 		b[1] = ip6.nexthdr;
+		for (int i = 0; i < WF_IP6_EXTS && wf_ip6_ext(b[1]); i++) {
+			__u8 h[2];
+
+			if (bpf_skb_load_bytes(skb, l3, h, 2))
+				return len;
+			b[1] = h[0];
+			l3 += ((__u32)h[1] + 1) * 8;
+		}
 		__builtin_memcpy(src, &ip6.saddr, 16);
 		__builtin_memcpy(dst, &ip6.daddr, 16);
 		family = 10;
@@ -179,6 +196,8 @@ static __always_inline __u32 wf_parse_skb(struct __sk_buff *skb, __u32 dir, stru
 		ip6 = data;
 		l3 = sizeof(*ip6);
 		p = ip6->nexthdr;
+		if (wf_ip6_ext(p))
+			return wf_parse_skb_slow(skb, dir, t, proto);
 	} else {
 		*proto = 0;
 		return len;

@@ -192,6 +192,32 @@ Describe 'Rules by device and by address, protocol and port' -Tag Kernel {
         (Get-WfLimit -Name me).PassedBytes | Should -BeGreaterOrEqual 20000 -Because 'both ports'' datagrams are this process''s'
     }
 
+    It 'UDP port rules count IPv6 datagrams behind a destination-options header, both ways, by their payload' {
+        # the header sits between IPv6 and UDP (IPV6_DSTOPTS, 59 at IPPROTO_IPV6, 41: one PadN option,
+        # 8 bytes); a parser that reads only the fixed header's next header sees protocol 60, not UDP
+        $rx = [System.Net.Sockets.Socket]::new('InterNetworkV6', 'Dgram', 'Udp')
+        $tx = [System.Net.Sockets.Socket]::new('InterNetworkV6', 'Dgram', 'Udp')
+        try {
+            $rx.Bind([System.Net.IPEndPoint]::new([System.Net.IPAddress]::IPv6Loopback, 0))
+            $port = $rx.LocalEndPoint.Port
+            Set-WfLimit -Protocol UDP -RemotePort $port -WatchOnly -Name ext-out -Direction Egress
+            Set-WfLimit -Protocol UDP -LocalPort $port -WatchOnly -Name ext-in -Direction Ingress
+            $tx.SetRawSocketOption(41, 59, [byte[]](0, 0, 1, 4, 0, 0, 0, 0))
+            $tx.Connect([System.Net.IPEndPoint]::new([System.Net.IPAddress]::IPv6Loopback, $port))
+            $buf = [byte[]]::new(1000)
+            foreach ($i in 1..50) { [void]$tx.Send($buf) }
+            Start-Sleep -Milliseconds 300
+            foreach ($name in 'ext-out', 'ext-in') {
+                $r = Get-WfLimit -Name $name
+                $r.PassedPackets | Should -Be 50 -Because "$name sees every datagram"
+                $r.PassedBytes | Should -Be 50000 -Because "$name counts the UDP payload, not the headers"
+            }
+        } finally {
+            $tx.Dispose()
+            $rx.Dispose()
+        }
+    }
+
     It 'a -LocalAddress rule holds IPv6 between ULA addresses' {
         Set-WfLimit -LocalAddress 'fd00:211::/64' -Protocol TCP -Rate 1MB -Direction Ingress
         $pair = Start-WfTrafficPair -Proto tcp -Scale 2 -Address $veth.Address6B -ReceiverNetns $veth.B -SenderNetns $veth.A
