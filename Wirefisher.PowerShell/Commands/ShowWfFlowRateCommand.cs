@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Management.Automation;
@@ -35,12 +34,7 @@ public sealed class ShowWfFlowRateCommand : WfFlowRateCmdlet, IDisposable
     [ValidateRange(1, int.MaxValue)]
     public int Count { get; set; }
 
-    private HashSet<int>? _pids; // every -Pid piped in, shown together (Pid holds only the last record's)
-
-    protected override void ProcessRecord()
-    {
-        if (Pid is not null) (_pids ??= new HashSet<int>()).UnionWith(Pid);
-    }
+    protected override void ProcessRecord() => CollectPipedPids();
 
     protected override void EndProcessing()
     {
@@ -58,7 +52,7 @@ public sealed class ShowWfFlowRateCommand : WfFlowRateCmdlet, IDisposable
             var clock = Stopwatch.StartNew();
             for (long k = 0; Count == 0 || k < Count; k++)
             {
-                var lines = TopView.Lines(Snapshot(_pids), Run(() => RuleService.Get(queues: false), "ReadFailed"), Top, By, DateTime.Now); // Snapshot stops the command if Wirefisher is off
+                var lines = TopView.Lines(Snapshot(PipedPids), Run(() => RuleService.Get(queues: false), "ReadFailed"), Top, By, DateTime.Now); // Snapshot stops the command if Wirefisher is off
                 if (live)
                 {
                     var sb = new StringBuilder("\x1b[H");

@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Diagnostics;
 using System.Management.Automation;
 using System.Threading;
@@ -27,12 +26,7 @@ public sealed class WatchWfFlowRateCommand : WfFlowRateCmdlet, IDisposable
     [ValidateRange(1, int.MaxValue)]
     public int Count { get; set; }
 
-    private HashSet<int>? _pids; // every -Pid piped in, watched together
-
-    protected override void ProcessRecord()
-    {
-        if (Pid is not null) (_pids ??= new HashSet<int>()).UnionWith(Pid);
-    }
+    protected override void ProcessRecord() => CollectPipedPids();
 
     protected override void EndProcessing()
     {
@@ -49,7 +43,7 @@ public sealed class WatchWfFlowRateCommand : WfFlowRateCmdlet, IDisposable
             if (wait > TimeSpan.Zero && _stop.Token.WaitHandle.WaitOne(wait))
                 return; // stopped
             if (_stop.IsCancellationRequested) return;
-            var snapshot = Snapshot(_pids);
+            var snapshot = Snapshot(PipedPids);
             if (toHost) // as Write-Host does: 6>$null or -InformationAction Ignore hides it
                 WriteInformation(new HostInformationMessage { Message = $"{(k > 0 ? Environment.NewLine : "")}-- snapshot {k + 1}{(Count > 0 ? $" of {Count}" : "")} at {DateTime.Now:HH:mm:ss} --" }, new[] { "PSHOST" });
             WriteObject(snapshot, enumerateCollection: true);

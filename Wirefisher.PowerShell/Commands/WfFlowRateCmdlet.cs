@@ -6,7 +6,7 @@ using Wirefisher.Engine;
 
 namespace Wirefisher.Commands;
 
-/// <summary>What Get-WfFlowRate and Watch-WfFlowRate share: grouping and filters.</summary>
+/// <summary>What Get-, Watch- and Show-WfFlowRate share: grouping and filters.</summary>
 public abstract class WfFlowRateCmdlet : WfCmdlet
 {
     /// <summary>Process (default), Connection (one object per socket), Rule (one per rule) or Cgroup (processes summed per cgroup).</summary>
@@ -31,7 +31,21 @@ public abstract class WfFlowRateCmdlet : WfCmdlet
     [ArgumentCompleter(typeof(RuleNameCompleter))]
     public string[]? Rule { get; set; }
 
+    private HashSet<int>? _pipedPids;
+
     protected override void BeginProcessing() => RequireRoot("Reading flow rates");
+
+    /// <summary>
+    /// Every -Pid piped in so far (Pid holds only the last record's), for Watch- and Show-WfFlowRate,
+    /// which show them together once the input ends: they call this from ProcessRecord.
+    /// </summary>
+    protected void CollectPipedPids()
+    {
+        if (Pid is not null) (_pipedPids ??= new HashSet<int>()).UnionWith(Pid);
+    }
+
+    /// <summary>What <see cref="CollectPipedPids"/> collected; null when no -Pid came.</summary>
+    protected HashSet<int>? PipedPids => _pipedPids;
 
     /// <summary>An -Interval of Watch- or Show-WfFlowRate: 100 ms to a day, or the error InvalidInterval.</summary>
     protected TimeSpan CheckedInterval(object value)
