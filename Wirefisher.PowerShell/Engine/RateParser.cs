@@ -62,17 +62,11 @@ public static class RateParser
                 "m" => TimeSpan.TicksPerMinute,
                 _ => TimeSpan.TicksPerHour,
             };
-            // TimeSpan.FromHours and the rest throw OverflowException past what a TimeSpan holds
-            // (the same product, against long.MaxValue), which the callers' checks do not catch
+            // what TimeSpan.FromHours and the rest do, with a FormatException past what a TimeSpan
+            // holds instead of their OverflowException, which the callers' checks do not catch
             if (!(n * ticks < long.MaxValue))
                 throw new FormatException($"'{text}' is too long a time: at most {Math.Floor(TimeSpan.MaxValue.TotalHours)}h ({TimeSpan.MaxValue.Days} days) can be written, and a limit's time scale is at most {RuleService.MaxTimeScale.TotalHours}h, an -Interval at most 24h.");
-            return unit switch
-            {
-                "ms" => TimeSpan.FromMilliseconds(n),
-                "s" => TimeSpan.FromSeconds(n),
-                "m" => TimeSpan.FromMinutes(n),
-                _ => TimeSpan.FromHours(n),
-            };
+            return TimeSpan.FromTicks((long)(n * ticks));
         }
         if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out TimeSpan ts))
             return ts;
