@@ -127,7 +127,7 @@ public sealed class ImportWfConfigCommand : WfCmdlet
             var category = e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.ReadError;
             string hint = e is UnauthorizedAccessException ? $" Check its permissions (ls -l '{name}')." : "";
             ThrowTerminatingError(new ErrorRecord(new IOException($"The rule file '{name}' cannot be read: {e.Message}{hint}", e),
-                "ImportWfConfigFileReadFailed", category, name));
+                ErrorId("FileReadFailed"), category, name));
         }
         return ""; // not reached: each catch stops the command
     }

@@ -88,7 +88,8 @@ public abstract class WfCmdlet : PSCmdlet
         return list;
     }
 
-    private string ErrorId(string cause) => MyInvocation.MyCommand.Name.Replace("-", "") + cause;
+    /// <summary>The error id of a cause: the command's name without its hyphen, then the cause (SetWfLimitInvalidRate).</summary>
+    protected string ErrorId(string cause) => MyInvocation.MyCommand.Name.Replace("-", "") + cause;
 
     internal ErrorRecord ToErrorRecord(Exception e, string cause, object? target)
     {
