@@ -220,25 +220,39 @@ __noinline int wf_proc_slot_new(__u32 tgid)
 	return -1;
 }
 
+/* Slot idx of wf_procs if process tgid holds it, else NULL (idx past the array: NULL). */
+static __always_inline struct wf_proc *wf_proc_held(__u32 idx, __u32 tgid)
+{
+	struct wf_proc *p = bpf_map_lookup_elem(&WF_MAP_PROCS, &idx);
+
+	return p && p->used && p->tgid == tgid ? p : NULL;
+}
+
+/* Whether a socket's slot (wf_sockstat.proc_slot, 1 + index) went with its process (wf_proc_forget):
+ * it had one, and process tgid holds it no more. What such a socket sends or gets after the exit
+ * (data still queued when the process ended) counts for no known owner; a slot or per-process bucket
+ * made for the process again would never be freed. */
+static __always_inline int wf_proc_slot_gone(__u32 proc_slot, __u32 tgid)
+{
+	return proc_slot && !wf_proc_held(proc_slot - 1, tgid);
+}
+
 /* The rates of process tgid (0: no known owner); *slot (if any) remembers its slot, as 1 + index. */
 static __always_inline struct wf_flowstat *wf_proc_stats(__u32 *slot, __u32 tgid)
 {
-	__u32 idx = slot ? *slot - 1 : 0; /* *slot 0: idx wraps past the array, so not found */
-	struct wf_proc *p = bpf_map_lookup_elem(&WF_MAP_PROCS, &idx);
+	/* *slot 0: idx wraps past the array, so not found */
+	struct wf_proc *p = wf_proc_held(slot ? *slot - 1 : 0, tgid);
+	__u32 idx;
 	int found;
 
-	if (p && p->used && p->tgid == tgid)
+	if (p)
 		return &p->f;
-	if (slot && *slot) {
-		/* The socket had a slot, and it went with its process (wf_proc_forget): what it sends or
-		 * gets after the exit (data still queued when the process ended) counts for no known owner.
-		 * A slot made for the process again would never be freed. */
+	if (slot && *slot) { /* wf_proc_slot_gone: count it for no known owner */
+		p = wf_proc_held(0, 0);
+		if (p)
+			return &p->f;
 		tgid = 0;
 		slot = NULL;
-		idx = 0;
-		p = bpf_map_lookup_elem(&WF_MAP_PROCS, &idx);
-		if (p && p->used && p->tgid == 0)
-			return &p->f;
 	}
 	found = wf_proc_slot_new(tgid); /* its first packet */
 	if (found < 0)

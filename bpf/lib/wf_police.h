@@ -50,8 +50,6 @@ static __noinline struct wf_state *wf_bucket_new(const struct wf_state_key *k, _
 {
 	struct wf_state fresh = {};
 
-	if (!k)
-		return NULL;
 	fresh.tat_ns = bpf_ktime_get_ns() + burst_ns;
 	bpf_map_update_elem(&WF_MAP_PSTATE, k, &fresh, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&WF_MAP_PSTATE, k);
@@ -61,20 +59,16 @@ static __noinline struct wf_state *wf_bucket_new(const struct wf_state_key *k, _
 static __always_inline struct wf_state *wf_bucket_of(__u32 rid, const struct wf_rule *r, const struct wf_ask *a)
 {
 	struct wf_state_key k = { .rule = rid, .tgid = a->tgid };
-	__u32 idx = a->proc_slot - 1;
 	struct wf_state *s;
-	struct wf_proc *p;
 
 	if (!(r->flags & WF_RULE_PER_PROCESS) || !a->tgid)
 		return wf_state_of(rid);
 	s = bpf_map_lookup_elem(&WF_MAP_PSTATE, &k);
 	if (s)
 		return s;
-	/* The owner's slot went with it (lib/wf_account.h, wf_proc_stats): its bucket went too
-	 * (wf_proc_exit), and one made again would never be freed. Data still queued when it ended
-	 * charges the rule's bucket, as a packet of no known owner does. */
-	p = a->proc_slot ? bpf_map_lookup_elem(&WF_MAP_PROCS, &idx) : NULL;
-	if (a->proc_slot && !(p && p->used && p->tgid == a->tgid))
+	/* its bucket went with its process too (wf_proc_exit): it charges the rule's, as a packet of no
+	 * known owner does */
+	if (wf_proc_slot_gone(a->proc_slot, a->tgid))
 		return wf_state_of(rid);
 	return wf_bucket_new(&k, r->burst_ns);
 }
