@@ -80,6 +80,10 @@ Describe 'Per-process counters in the kernel (wf_procs slots)' -Tag Kernel {
             # the tgids that hold a slot: the keys of wf_pslots
             @(bpftool -j map dump pinned /sys/fs/bpf/wirefisher/wf_pslots | ConvertFrom-Json | ForEach-Object { [int]$_.formatted.key.tgid })
         }
+        function Get-ProcessBucketKey {
+            # the (rule, tgid) keys of the per-process buckets: wf_pstate
+            @(bpftool -j map dump pinned /sys/fs/bpf/wirefisher/wf_pstate | ConvertFrom-Json | ForEach-Object { $_.formatted.key })
+        }
     }
 
     It 'each process counts in its own slot, and an exited one frees it' {
@@ -132,9 +136,8 @@ Describe 'Per-process counters in the kernel (wf_procs slots)' -Tag Kernel {
             $bash = Start-Process bash -ArgumentList "-c `"exec 3<>/dev/tcp/127.0.0.1/$port; head -c 20000000 /dev/zero >&3`"" -PassThru
             $client = $listener.AcceptTcpClient()
             Start-Sleep -Milliseconds 700
-            $pstate = @(bpftool -j map dump pinned /sys/fs/bpf/wirefisher/wf_pstate | ConvertFrom-Json | ForEach-Object { $_.formatted.key })
             Get-SlottedTgid | Should -Contain $bash.Id
-            $pstate | Where-Object { $_.rule -eq $rule.Id -and $_.tgid -eq $bash.Id } | Should -Not -BeNullOrEmpty
+            Get-ProcessBucketKey | Where-Object { $_.rule -eq $rule.Id -and $_.tgid -eq $bash.Id } | Should -Not -BeNullOrEmpty
             $head = pgrep -P $bash.Id
             kill -9 $bash.Id $head
             $bash.WaitForExit(5000) | Should -BeTrue
@@ -146,8 +149,7 @@ Describe 'Per-process counters in the kernel (wf_procs slots)' -Tag Kernel {
             $got | Should -BeGreaterThan 1MB # what was still queued: the orphan sent it
             Start-Sleep -Milliseconds 300
             Get-SlottedTgid | Should -Not -Contain $bash.Id
-            $pstate = @(bpftool -j map dump pinned /sys/fs/bpf/wirefisher/wf_pstate | ConvertFrom-Json | ForEach-Object { $_.formatted.key })
-            $pstate | Where-Object { $_.tgid -eq $bash.Id } | Should -BeNullOrEmpty
+            Get-ProcessBucketKey | Where-Object { $_.tgid -eq $bash.Id } | Should -BeNullOrEmpty
         } finally {
             if ($client) { $client.Close() }
             $listener.Stop()
